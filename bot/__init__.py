@@ -1,0 +1,41 @@
+"""Munshi's web side: the Flask app factory.
+
+`create_app()` builds the app from the environment (gunicorn:
+``bot:create_app()``); tests pass their own `Config`.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from bot.config import Config
+from bot.runtime import Runtime, set_runtime
+
+MAX_BODY = 1024 * 1024
+
+
+def create_app(config: Config | None = None, *, migrate: bool = True) -> Flask:
+    """Build the Flask app; migrations run first unless ``migrate`` is False."""
+    from bot.webhooks import twilio
+
+    config = config or Config.from_env()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    app.config["MAX_FORM_MEMORY_SIZE"] = MAX_BODY
+    app.config["SECRET_KEY"] = config.secret_key
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)  # type: ignore[method-assign]
+    runtime = Runtime(config)
+    set_runtime(runtime)
+    if migrate:
+        runtime.db.migrate()
+    app.extensions["munshi"] = runtime
+    app.register_blueprint(twilio.bp)
+
+    @app.get("/")
+    def index() -> dict[str, str]:
+        return {"name": "Munshi", "whatsapp_webhook": "/twilio/whatsapp", "status_callback": "/twilio/status"}
+
+    return app

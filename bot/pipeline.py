@@ -1,0 +1,95 @@
+"""Everything after the HTTP layer for inbound messages: order, understand, act, reply.
+
+Messages from one sender are handled one at a time in arrival order: the job
+takes a Redis lock for the sender and then works through that sender's
+pending messages oldest first, so whichever job runs first handles them in
+order and the later jobs find nothing left to do.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from bot.channel import Channel
+from bot.errors import MunshiError, TranscriptionError
+from bot.runtime import Runtime
+from intents import prompts
+from storage import queries
+from storage.models import Message, MessageStatus, utcnow
+
+log = logging.getLogger(__name__)
+
+LOCK_LEASE = timedelta(minutes=10)
+
+
+def process_sender(rt: Runtime, message_id: int) -> int:
+    """Handle ``message_id``'s sender's pending messages in order; returns how many were handled."""
+    with rt.db.session() as s:
+        msg = s.get(Message, message_id)
+        if msg is None or msg.status != MessageStatus.pending:
+            return 0  # an earlier job of the same sender already handled it
+        peer = msg.peer
+    handled = 0
+    lock = rt.redis.lock(f"munshi:sender:{peer}", timeout=LOCK_LEASE.total_seconds(),
+                         blocking_timeout=LOCK_LEASE.total_seconds())
+    with lock:
+        while True:
+            with rt.db.session() as s:
+                nxt = queries.claim_next_inbound(s, peer)
+                if nxt is None:
+                    break
+                next_id = nxt.id
+            handle_one(rt, next_id)
+            handled += 1
+    return handled
+
+
+def handle_one(rt: Runtime, message_id: int) -> None:
+    """Understand one claimed message, act on it and reply; the message ends done or failed."""
+    channel = Channel(rt.config, rt.db)
+    with rt.db.session() as s:
+        msg = s.get(Message, message_id)
+        assert msg is not None
+        business_id, peer, body, media = msg.business_id, msg.peer, msg.body, list(msg.media or [])
+    if business_id is None:
+        _refuse(rt, channel, message_id, peer)
+        return
+    text, heard = body, None
+    try:
+        if media:
+            from bot.voice import transcribe_message
+
+            heard = transcribe_message(rt, business_id, media)
+            text = heard
+        from intents.agent import respond
+
+        replies = respond(rt, business_id, text)
+        if heard is not None:
+            replies = [f"🎤 \"{heard}\"\n\n{replies[0]}" if replies else f"🎤 \"{heard}\"", *replies[1:]]
+        status, error = MessageStatus.done, None
+    except TranscriptionError as exc:
+        replies, status, error = [exc.message], MessageStatus.done, exc.message
+    except MunshiError as exc:
+        log.warning("message %s: %s", message_id, exc)
+        replies, status, error = [exc.message], MessageStatus.failed, exc.message
+    except Exception as exc:
+        log.exception("message %s failed", message_id)
+        replies = [prompts.ERROR.format(text=(text or "your voice note")[:60])]
+        status, error = MessageStatus.failed, f"{type(exc).__name__}: {exc}"[:500]
+    with rt.db.session() as s:
+        msg = s.get(Message, message_id)
+        assert msg is not None
+        msg.status, msg.error, msg.processed_at = status, error, utcnow()
+        if heard is not None:
+            msg.transcript = heard
+    for i, reply in enumerate(replies):
+        channel.send(business_id, peer, reply, idempotency_key=f"reply-{message_id}-{i}")
+
+
+def _refuse(rt: Runtime, channel: Channel, message_id: int, peer: str) -> None:
+    """A sender outside ALLOWED_SENDERS gets one polite refusal, ever."""
+    with rt.db.session() as s:
+        msg = s.get(Message, message_id)
+        assert msg is not None
+        msg.status, msg.processed_at = MessageStatus.done, utcnow()
+    channel.send(None, peer, prompts.NOT_ALLOWED, idempotency_key=f"refusal-{peer}")

@@ -1,0 +1,75 @@
+"""Putting work on RQ: messages, the periodic sweeper, and retries of what was left behind.
+
+Enqueueing never loses work: the record is in the database first, and when
+Redis cannot be reached the sweeper finds it later.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from redis.exceptions import RedisError
+from rq.job import Job, JobStatus
+from rq.exceptions import NoSuchJobError
+
+from bot.runtime import Runtime
+from storage import queries
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 10
+PENDING_GRACE = timedelta(seconds=20)
+PROCESSING_LEASE = timedelta(minutes=10)
+
+
+def message_job_id(message_id: int) -> str:
+    return f"msg-{message_id}"
+
+
+def enqueue_message(rt: Runtime, message_id: int) -> bool:
+    """Enqueue `handle_message`; False (the message stays pending) when Redis is unreachable."""
+    try:
+        rt.queue.enqueue("bot.jobs.handle_message", message_id, job_id=message_job_id(message_id),
+                         job_timeout=600, result_ttl=60, failure_ttl=86400)
+        return True
+    except (RedisError, OSError) as exc:
+        log.warning("Redis unavailable, message %s left pending for the sweeper: %s", message_id, exc)
+        return False
+
+
+def _job_alive(rt: Runtime, job_id: str) -> bool:
+    try:
+        job = Job.fetch(job_id, connection=rt.redis)
+    except NoSuchJobError:
+        return False
+    return job.get_status(refresh=False) in (JobStatus.QUEUED, JobStatus.STARTED,
+                                             JobStatus.SCHEDULED, JobStatus.DEFERRED)
+
+
+def sweep(rt: Runtime) -> int:
+    """Enqueue inbound messages that no job is working on; returns how many."""
+    with rt.db.session() as s:
+        stale = queries.stale_inbound(s, pending_for=PENDING_GRACE, processing_for=PROCESSING_LEASE)
+        ids = []
+        for msg in stale:
+            if _job_alive(rt, message_job_id(msg.id)):
+                continue
+            if msg.status == "processing":
+                queries.requeue(s, msg.id)
+            ids.append(msg.id)
+    for message_id in ids:
+        enqueue_message(rt, message_id)
+    if ids:
+        log.info("sweeper re-enqueued %d message(s)", len(ids))
+    return len(ids)
+
+
+def tick(rt: Runtime) -> bool:
+    """Run the periodic work once per TICK_SECONDS across all workers (a Redis NX lock elects one)."""
+    try:
+        if not rt.redis.set("munshi:tick", "1", nx=True, ex=TICK_SECONDS - 1):
+            return False
+    except (RedisError, OSError):
+        return False
+    sweep(rt)
+    return True
