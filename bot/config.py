@@ -46,7 +46,11 @@ class Config:
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Config:
-        """Build the config from ``env`` (default ``os.environ``)."""
+        """Build the config from ``env`` (default ``os.environ`` plus a ``.env`` file if present)."""
+        if env is None:
+            from dotenv import load_dotenv
+
+            load_dotenv(override=False)
         env = dict(os.environ if env is None else env)
         home = Path(env.get("MUNSHI_HOME") or "./instance").resolve()
         home.mkdir(parents=True, exist_ok=True)

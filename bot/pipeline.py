@@ -30,7 +30,7 @@ def process_sender(rt: Runtime, message_id: int) -> int:
             return 0  # an earlier job of the same sender already handled it
         peer = msg.peer
     handled = 0
-    lock = rt.redis.lock(f"munshi:sender:{peer}", timeout=LOCK_LEASE.total_seconds(),
+    lock = rt.redis.lock(f"{rt.config.queue_name}:sender:{peer}", timeout=LOCK_LEASE.total_seconds(),
                          blocking_timeout=LOCK_LEASE.total_seconds())
     with lock:
         while True:

@@ -6,11 +6,12 @@ Redis cannot be reached the sweeper finds it later.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 
 from redis.exceptions import RedisError
-from rq.job import Job, JobStatus
 from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 
 from bot.runtime import Runtime
 from storage import queries
@@ -22,14 +23,17 @@ PENDING_GRACE = timedelta(seconds=20)
 PROCESSING_LEASE = timedelta(minutes=10)
 
 
-def message_job_id(message_id: int) -> str:
-    return f"msg-{message_id}"
+def message_job_id(message_id: int, queue_name: str = "munshi") -> str:
+    """The RQ job id of a message's job. RQ job ids are global in Redis (``rq:job:<id>``), so the
+    queue name is part of it: deployments (or test runs) sharing a Redis must not see each other's jobs."""
+    return f"{re.sub(r'[^A-Za-z0-9_-]', '_', queue_name)}-msg-{message_id}"
 
 
 def enqueue_message(rt: Runtime, message_id: int) -> bool:
     """Enqueue `handle_message`; False (the message stays pending) when Redis is unreachable."""
     try:
-        rt.queue.enqueue("bot.jobs.handle_message", message_id, job_id=message_job_id(message_id),
+        rt.queue.enqueue("bot.jobs.handle_message", message_id,
+                         job_id=message_job_id(message_id, rt.config.queue_name),
                          job_timeout=600, result_ttl=60, failure_ttl=86400)
         return True
     except (RedisError, OSError) as exc:
@@ -52,7 +56,7 @@ def sweep(rt: Runtime) -> int:
         stale = queries.stale_inbound(s, pending_for=PENDING_GRACE, processing_for=PROCESSING_LEASE)
         ids = []
         for msg in stale:
-            if _job_alive(rt, message_job_id(msg.id)):
+            if _job_alive(rt, message_job_id(msg.id, rt.config.queue_name)):
                 continue
             if msg.status == "processing":
                 queries.requeue(s, msg.id)
@@ -67,7 +71,7 @@ def sweep(rt: Runtime) -> int:
 def tick(rt: Runtime) -> bool:
     """Run the periodic work once per TICK_SECONDS across all workers (a Redis NX lock elects one)."""
     try:
-        if not rt.redis.set("munshi:tick", "1", nx=True, ex=TICK_SECONDS - 1):
+        if not rt.redis.set(f"{rt.config.queue_name}:tick", "1", nx=True, ex=TICK_SECONDS - 1):
             return False
     except (RedisError, OSError):
         return False
