@@ -18,7 +18,8 @@ MAX_BODY = 1024 * 1024
 
 def create_app(config: Config | None = None, *, migrate: bool = True) -> Flask:
     """Build the Flask app; migrations run first unless ``migrate`` is False."""
-    from bot.webhooks import twilio
+    from bot import documents
+    from bot.webhooks import razorpay, twilio
 
     config = config or Config.from_env()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -33,6 +34,8 @@ def create_app(config: Config | None = None, *, migrate: bool = True) -> Flask:
         runtime.db.migrate()
     app.extensions["munshi"] = runtime
     app.register_blueprint(twilio.bp)
+    app.register_blueprint(razorpay.bp)
+    app.register_blueprint(documents.bp)
 
     @app.get("/")
     def index() -> dict[str, str]:

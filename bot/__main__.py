@@ -18,6 +18,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("chat", help="talk to the bot on stdin, as WhatsApp would")
     p.add_argument("--from", dest="sender")
     p.add_argument("--json", action="store_true")
+    from bot.connect import add_parser
+
+    add_parser(sub)
     p = sub.add_parser("export", help="print all data as JSON")
     p.add_argument("--from", dest="sender")
     args = parser.parse_args(argv)
@@ -37,6 +40,15 @@ def main(argv: list[str] | None = None) -> int:
         from bot.console import chat
 
         return chat(args.sender, args.json)
+    if args.command == "connect":
+        from bot.connect import connect
+        from bot.errors import ConfigError
+
+        try:
+            return connect(args)
+        except ConfigError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     from bot.console import export
 
     return export(args.sender)

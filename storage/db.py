@@ -6,6 +6,7 @@ used as is. `migrate()` applies the Alembic migrations (the same on both).
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,6 +55,7 @@ class Database:
         from alembic import command
         from alembic.config import Config as AlembicConfig
 
+        logging.getLogger("alembic").setLevel(logging.WARNING)
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as conn:

@@ -1,0 +1,177 @@
+"""Razorpay webhooks: a captured payment or a paid payment link becomes a recorded payment.
+
+``POST /webhooks/razorpay/<business webhook id>`` belongs to one business and
+its connected account; ``POST /webhooks/razorpay`` to the account in the
+environment (a single-shop deployment). The signature is checked over the raw
+body with the razorpay SDK's utility; a delivery is deduplicated on the
+payment id (the business key: ``payment.captured`` and ``payment_link.paid``
+of one payment are one payment) and on ``x-razorpay-event-id``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+from typing import Any
+
+import razorpay
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+from razorpay.errors import SignatureVerificationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bot import credentials
+from bot.channel import Channel
+from bot.runtime import Runtime
+from storage import events
+from storage.models import Business, Customer, Invoice, Payment
+from tools.customers import create_customer
+from tools.payments import record_payment
+
+log = logging.getLogger(__name__)
+bp = Blueprint("razorpay", __name__, url_prefix="/webhooks/razorpay")
+
+RAZORPAY_RECEIVED = "razorpay.payment_received"
+HANDLED = ("payment.captured", "payment_link.paid")
+
+
+def runtime() -> Runtime:
+    return current_app.extensions["munshi"]
+
+
+@bp.post("/<webhook_id>")
+def business_webhook(webhook_id: str) -> Response:
+    rt = runtime()
+    with rt.db.session() as s:
+        biz = s.scalar(select(Business).where(Business.webhook_id == webhook_id))
+        creds = biz and credentials.load(s, rt.config.secret_key, biz.id, "razorpay")
+        if not biz or not creds or not creds.get("webhook_secret"):
+            abort(404)
+        return _handle(rt, biz.id, creds["webhook_secret"])
+
+
+@bp.post("")
+def account_webhook() -> Response:
+    rt = runtime()
+    secret = rt.config.razorpay_webhook_secret
+    if not secret:
+        abort(404)
+    with rt.db.session() as s:
+        biz = _single_shop(s, rt)
+    if biz is None:
+        log.warning("Razorpay webhook for the environment's account but no business to record it for")
+        abort(409)
+    return _handle(rt, biz.id, secret)
+
+
+def _single_shop(s: Any, rt: Runtime) -> Business | None:
+    """The business of the first ALLOWED_SENDERS number, else the only business."""
+    if rt.config.allowed_senders:
+        return s.scalar(select(Business).where(Business.phone == rt.config.allowed_senders[0]))
+    found = s.scalars(select(Business).limit(2)).all()
+    return found[0] if len(found) == 1 else None
+
+
+def _handle(rt: Runtime, business_id: int, secret: str) -> Response:
+    raw = request.get_data(cache=True)
+    signature = request.headers.get("X-Razorpay-Signature", "")
+    try:
+        razorpay.Utility(None).verify_webhook_signature(raw.decode("utf-8"), signature, secret)
+    except (SignatureVerificationError, UnicodeDecodeError, TypeError):
+        log.warning("rejected a Razorpay webhook with a bad signature")
+        abort(400)
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        abort(400)
+    kind = body.get("event")
+    entity = ((body.get("payload") or {}).get("payment") or {}).get("entity") or {}
+    if kind not in HANDLED or not entity.get("id"):
+        return jsonify(status="ignored", event=kind)
+    link = ((body.get("payload") or {}).get("payment_link") or {}).get("entity") or {}
+    event_id = request.headers.get("x-razorpay-event-id") or ""
+    try:
+        with rt.db.session() as s:
+            result = _record(s, business_id, entity, link, event_id)
+    except IntegrityError:  # the same payment raced in on a concurrent delivery
+        return jsonify(status="duplicate")
+    if result is None:
+        return jsonify(status="duplicate")
+    owner, text = result
+    Channel(rt.config, rt.db).send(business_id, owner, text, idempotency_key=f"razorpay-{entity['id']}")
+    _dispatch(rt, business_id)
+    return jsonify(status="recorded")
+
+
+def _dispatch(rt: Runtime, business_id: int) -> None:
+    """Hand the new events to the flow engine."""
+    from flows.dispatch import dispatch_pending
+
+    dispatch_pending(rt, business_id)
+
+
+def _record(s: Any, business_id: int, entity: dict[str, Any], link: dict[str, Any],
+            event_id: str) -> tuple[str, str] | None:
+    if s.scalar(select(Payment.id).where(Payment.business_id == business_id, Payment.source == "razorpay",
+                                         Payment.external_id == entity["id"])):
+        return None
+    customer, created = _customer(s, business_id, entity, link)
+    invoice = _invoice(s, business_id, entity, link)
+    method = entity.get("method")
+    received = datetime.fromtimestamp(int(entity.get("created_at") or 0), timezone.utc) \
+        if entity.get("created_at") else None
+    result = record_payment(s, business_id, customer, int(entity.get("amount") or 0), method=method,
+                            reference=entity["id"], invoice=invoice, source="razorpay",
+                            external_id=entity["id"], received_at=received, customer_created=created)
+    if result.duplicate:
+        return None
+    data = events.payment_event_data(result.payment, result.applied[0][0] if result.applied else None)
+    data["razorpay"] = entity
+    data["razorpay_event_id"] = event_id
+    events.raise_event(s, business_id, RAZORPAY_RECEIVED, entity["id"], data)
+    owner = s.get(Business, business_id).phone
+    amount = events.payment_payload(result.payment)["amount"]
+    from intents.understand.money import format_inr
+
+    text = f"💰 Razorpay: {format_inr(amount)} received from {customer.name} ({method or 'online'})"
+    if result.applied:
+        text += " for " + ", ".join(f"{inv.number} ({inv.status})" for inv, _ in result.applied)
+    return owner, text + "."
+
+
+def _notes(entity: dict[str, Any], link: dict[str, Any]) -> dict[str, Any]:
+    notes: dict[str, Any] = {}
+    for source in (link.get("notes"), entity.get("notes")):
+        if isinstance(source, dict):  # Razorpay sends an empty list when there are no notes
+            notes.update(source)
+    return notes
+
+
+def _customer(s: Any, business_id: int, entity: dict[str, Any], link: dict[str, Any]) -> tuple[Customer, bool]:
+    """Match by phone, then email, then a name in the notes; otherwise create the customer."""
+    from intents.understand.phones import to_e164
+
+    notes = _notes(entity, link)
+    phone = to_e164(str(entity.get("contact") or (link.get("customer") or {}).get("contact") or ""))
+    email = (entity.get("email") or (link.get("customer") or {}).get("email") or "").strip().lower() or None
+    name = notes.get("customer") or notes.get("customer_name") or notes.get("name") \
+        or (link.get("customer") or {}).get("name")
+    q = select(Customer).where(Customer.business_id == business_id)
+    for cond in ((Customer.phone == phone) if phone else None, (Customer.email == email) if email else None,
+                 (Customer.name == str(name).strip()) if name else None):
+        if cond is not None:
+            found = s.scalars(q.where(cond).order_by(Customer.id).limit(1)).first()
+            if found:
+                return found, False
+    display = str(name).strip() if name else (email.split("@")[0].replace(".", " ").title() if email
+                                              else f"Razorpay customer {phone or ''}".strip())
+    return create_customer(s, business_id, display, phone=phone, email=email), True
+
+
+def _invoice(s: Any, business_id: int, entity: dict[str, Any], link: dict[str, Any]) -> Invoice | None:
+    """The invoice named by the payment link's reference_id or the notes, when it is ours."""
+    notes = _notes(entity, link)
+    number = link.get("reference_id") or notes.get("invoice") or notes.get("invoice_number")
+    if not number:
+        return None
+    return s.scalar(select(Invoice).where(Invoice.business_id == business_id, Invoice.number == str(number)))
