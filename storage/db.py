@@ -19,12 +19,22 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # SQLAlchemy, not pysqlite, decides when transactions begin (see _sqlite_begin).
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # Every transaction takes SQLite's write lock up front (waiting up to busy_timeout).
+    # A deferred transaction that reads, then writes after another connection has
+    # written, fails at once with "database is locked" (a stale WAL snapshot), which
+    # no timeout helps; an immediate one simply waits its turn.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -35,6 +45,7 @@ class Database:
         if url.startswith("sqlite"):
             self.engine: Engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
         else:
             self.engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import razorpay
@@ -118,7 +118,7 @@ def _record(s: Any, business_id: int, entity: dict[str, Any], link: dict[str, An
     customer, created = _customer(s, business_id, entity, link)
     invoice = _invoice(s, business_id, entity, link)
     method = entity.get("method")
-    received = datetime.fromtimestamp(int(entity.get("created_at") or 0), timezone.utc) \
+    received = datetime.fromtimestamp(int(entity.get("created_at") or 0), UTC) \
         if entity.get("created_at") else None
     result = record_payment(s, business_id, customer, int(entity.get("amount") or 0), method=method,
                             reference=entity["id"], invoice=invoice, source="razorpay",
