@@ -3,12 +3,15 @@
 Messages from one sender are handled one at a time in arrival order: the job
 takes a Redis lock for the sender and then works through that sender's
 pending messages oldest first, so whichever job runs first handles them in
-order and the later jobs find nothing left to do.
+order and the later jobs find nothing left to do (or the lock taken, and
+leave their message to its holder, so no worker ever waits on another sender).
 """
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
+
+from sqlalchemy import select
 
 from bot.channel import Channel
 from bot.errors import MunshiError, TranscriptionError
@@ -20,6 +23,7 @@ from storage.models import Message, MessageStatus, utcnow
 log = logging.getLogger(__name__)
 
 LOCK_LEASE = timedelta(minutes=10)
+MAX_ATTEMPTS = 3
 
 
 def process_sender(rt: Runtime, message_id: int) -> int:
@@ -30,17 +34,27 @@ def process_sender(rt: Runtime, message_id: int) -> int:
             return 0  # an earlier job of the same sender already handled it
         peer = msg.peer
     handled = 0
-    lock = rt.redis.lock(f"{rt.config.queue_name}:sender:{peer}", timeout=LOCK_LEASE.total_seconds(),
-                         blocking_timeout=LOCK_LEASE.total_seconds())
-    with lock:
-        while True:
-            with rt.db.session() as s:
-                nxt = queries.claim_next_inbound(s, peer)
-                if nxt is None:
-                    break
-                next_id = nxt.id
-            handle_one(rt, next_id)
-            handled += 1
+    lock = rt.redis.lock(f"{rt.config.queue_name}:sender:{peer}", timeout=LOCK_LEASE.total_seconds())
+    # Never wait for the lock: a worker waiting behind one sender's long message could serve no
+    # other sender. The holder handles this message too, because it looks for pending messages
+    # again after letting go, so one stored while it was finishing is not left behind.
+    while lock.acquire(blocking=False):
+        try:
+            while True:
+                with rt.db.session() as s:
+                    nxt = queries.claim_next_inbound(s, peer)
+                    if nxt is None:
+                        break
+                    next_id = nxt.id
+                handle_one(rt, next_id)
+                handled += 1
+                lock.reacquire()  # the lease runs from the latest message, not the first
+        finally:
+            lock.release()
+        with rt.db.session() as s:
+            if s.scalar(select(Message.id).where(Message.direction == "in", Message.peer == peer,
+                                                 Message.status == MessageStatus.pending).limit(1)) is None:
+                break
     return handled
 
 
@@ -51,6 +65,7 @@ def handle_one(rt: Runtime, message_id: int) -> None:
         msg = s.get(Message, message_id)
         assert msg is not None
         business_id, peer, body, media = msg.business_id, msg.peer, msg.body, list(msg.media or [])
+        attempts = msg.attempts
     if business_id is None:
         _refuse(rt, channel, message_id, peer)
         return
@@ -68,6 +83,9 @@ def handle_one(rt: Runtime, message_id: int) -> None:
             replies = [f"🎤 \"{heard}\"\n\n{replies[0]}" if replies else f"🎤 \"{heard}\"", *replies[1:]]
         status, error = MessageStatus.done, None
     except TranscriptionError as exc:
+        if exc.context.get("retryable") and attempts < MAX_ATTEMPTS:
+            _leave_pending(rt, message_id, exc.message)  # Twilio or OpenAI hiccup: the sweeper tries again
+            return
         replies, status, error = [exc.message], MessageStatus.done, exc.message
     except MunshiError as exc:
         log.warning("message %s: %s", message_id, exc)
@@ -84,6 +102,16 @@ def handle_one(rt: Runtime, message_id: int) -> None:
             msg.transcript = heard
     for i, reply in enumerate(replies):
         channel.send(business_id, peer, reply, idempotency_key=f"reply-{message_id}-{i}")
+    from flows.dispatch import dispatch_pending
+
+    dispatch_pending(rt, business_id)  # flows started by what this message did (never raises)
+
+
+def _leave_pending(rt: Runtime, message_id: int, reason: str) -> None:
+    with rt.db.session() as s:
+        msg = s.get(Message, message_id)
+        assert msg is not None
+        msg.status, msg.error = MessageStatus.pending, reason
 
 
 def _refuse(rt: Runtime, channel: Channel, message_id: int, peer: str) -> None:

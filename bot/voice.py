@@ -30,7 +30,8 @@ def transcribe_message(rt: Runtime, business_id: int, media: list[dict[str, Any]
         raise TranscriptionError("I can read text and listen to voice notes, but I can't open that kind "
                                  "of file yet. Please type or record what you need.")
     data = _read(rt, item, MAX_BYTES)
-    audio = prepare(decode(data), rt.config.max_voice_seconds)
+    seconds = rt.config.max_voice_seconds
+    audio = prepare(decode(data, max_seconds=seconds), seconds)
     with rt.db.session() as s:
         customers = list(s.scalars(select(Customer.name).where(Customer.business_id == business_id)
                                    .order_by(Customer.updated_at.desc()).limit(100)))
