@@ -11,8 +11,6 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from bot.channel import Channel
 from bot.errors import MunshiError, TranscriptionError
 from bot.runtime import Runtime
@@ -38,22 +36,25 @@ def process_sender(rt: Runtime, message_id: int) -> int:
     # Never wait for the lock: a worker waiting behind one sender's long message could serve no
     # other sender. The holder handles this message too, because it looks for pending messages
     # again after letting go, so one stored while it was finishing is not left behind.
+    tried: set[int] = set()  # a message left pending for a retry waits for the sweeper, not this loop
     while lock.acquire(blocking=False):
         try:
             while True:
                 with rt.db.session() as s:
-                    nxt = queries.claim_next_inbound(s, peer)
-                    if nxt is None:
+                    nxt = queries.peek_next_inbound(s, peer)
+                    if nxt is None or nxt.id in tried:
                         break
+                    queries.claim(nxt)
                     next_id = nxt.id
+                tried.add(next_id)
                 handle_one(rt, next_id)
                 handled += 1
                 lock.reacquire()  # the lease runs from the latest message, not the first
         finally:
             lock.release()
         with rt.db.session() as s:
-            if s.scalar(select(Message.id).where(Message.direction == "in", Message.peer == peer,
-                                                 Message.status == MessageStatus.pending).limit(1)) is None:
+            nxt = queries.peek_next_inbound(s, peer)
+            if nxt is None or nxt.id in tried:
                 break
     return handled
 

@@ -48,18 +48,19 @@ def store_inbound(session: Session, *, sid: str, peer: str, body: str, media: li
         return existing, False
 
 
-def claim_next_inbound(session: Session, peer: str) -> Message | None:
-    """Mark the sender's oldest pending message as processing and return it."""
-    msg = session.scalar(select(Message)
-                         .where(Message.direction == "in", Message.peer == peer,
-                                Message.status == MessageStatus.pending)
-                         .order_by(Message.id).limit(1))
-    if msg is None:
-        return None
+def peek_next_inbound(session: Session, peer: str) -> Message | None:
+    """The sender's oldest pending message."""
+    return session.scalar(select(Message)
+                          .where(Message.direction == "in", Message.peer == peer,
+                                 Message.status == MessageStatus.pending)
+                          .order_by(Message.id).limit(1))
+
+
+def claim(msg: Message) -> None:
+    """Mark a message as being processed by this worker (a stale claim means the worker died)."""
     msg.status = MessageStatus.processing
     msg.claimed_at = utcnow()
     msg.attempts += 1
-    return msg
 
 
 def stale_inbound(session: Session, *, pending_for: timedelta, processing_for: timedelta,
