@@ -154,6 +154,15 @@ class Prepared:
         return [t.low for t in self.tokens if t.is_word]
 
 
+# Slips of speech-to-text that change the meaning of a command (seen with the bundled Whisper model):
+# a sentence-initial "and <number>" is "add <number>"; "<qty> <unit> on <product>" is "of <product>".
+_VOICE_SLIPS = (
+    (re.compile(r"^and\s+(?=\d)", re.IGNORECASE), "add "),
+    (re.compile(rf"(\d\s*(?:{UNIT_PATTERN}))\s+on\s+(?!(?:credit|udhaar|udhar|upi|cash|card|cheque|account|"
+                rf"gpay|phonepe|paytm|the\s+\d|top|sale|order|delivery)\b)(?=[a-z])", re.IGNORECASE), r"\1 of "),
+)
+
+
 def _cut(text: str, start: int, end: int, repl: str = " ") -> str:
     return text[:start] + repl + text[end:]
 
@@ -230,6 +239,8 @@ def prepare(raw: str) -> Prepared:
             t = _cut(t, m2.start(), m2.end())
 
     t = normalize_numbers(t)
+    for rx, repl in _VOICE_SLIPS:
+        t = rx.sub(repl, t)
     t = canonical_currency(t)
     t = _GLUED_UNIT.sub(r"\1 \2", t)
     t = _TIMES.sub(r"\1 x ", t)

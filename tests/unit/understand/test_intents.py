@@ -188,6 +188,13 @@ CASES = [
         {"product": "rice", "quantity": "40", "unit": "kg"},
         [("rice", "40", "kg", None)],
     ),
+    # speech-to-text slips: "add" heard as "and", "of" heard as "on"
+    ("And 40 kilos on rice to my stock.", "stock_add", {"product": "rice", "quantity": "40", "unit": "kg"},
+     [("rice", "40", "kg", None)]),
+    ("and 12 bags of cement to inventory", "stock_add", {"product": "cement", "quantity": "12", "unit": "bag"},
+     [("cement", "12", "bag", None)]),
+    ("and 5 litres on ghee", "stock_add", {"product": "ghee", "quantity": "5", "unit": "litre"},
+     [("ghee", "5", "litre", None)]),
     (
         "Rekha Nair paid one thousand two hundred rupees.",
         "record_payment",
