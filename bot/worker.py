@@ -9,14 +9,19 @@ and the sweeper of any live worker enqueues it again.
 from __future__ import annotations
 
 import logging
+import signal
 import threading
+from types import FrameType
 
+from redis.exceptions import RedisError
 from rq import SimpleWorker
 
 from bot.runtime import Runtime, get_runtime
 from bot.scheduling import TICK_SECONDS, tick
 
 log = logging.getLogger(__name__)
+
+RECONNECT_SECONDS = 2
 
 
 def _ticker(rt: Runtime, stop: threading.Event) -> None:
@@ -27,15 +32,54 @@ def _ticker(rt: Runtime, stop: threading.Event) -> None:
             log.exception("periodic tick failed")
 
 
+class _Worker(SimpleWorker):
+    """A `SimpleWorker` that remembers whether SIGINT/SIGTERM asked it to stop."""
+
+    stop_requested = False
+
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        self.stop_requested = True
+        super().request_stop(signum, frame)
+
+
+def _wait_for_redis(seconds: float) -> bool:
+    """Sleep between attempts; False when SIGINT/SIGTERM came meanwhile (then stop, do not retry)."""
+    stopped = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda _s, _f: stopped.set())
+    return not stopped.wait(seconds)
+
+
 def run_worker(rt: Runtime | None = None, *, burst: bool = False) -> None:
-    """Work the queue until stopped (SIGINT/SIGTERM end it after the current job)."""
+    """Work the queue until stopped (SIGINT/SIGTERM end it after the current job).
+
+    Losing Redis does not end it: RQ's loop quits on some Redis errors (a restart of Redis at the
+    wrong moment), so a fresh RQ worker starts again until Redis answers; the sweeper then
+    enqueues whatever arrived meanwhile.
+    """
     rt = rt or get_runtime()
     rt.db.migrate()
     stop = threading.Event()
     if not burst:
         threading.Thread(target=_ticker, args=(rt, stop), daemon=True, name="munshi-ticker").start()
-    worker = SimpleWorker([rt.queue], connection=rt.redis)
     try:
-        worker.work(burst=burst, with_scheduler=not burst, logging_level="INFO")
+        while True:
+            worker = _Worker([rt.queue], connection=rt.redis)
+            try:
+                worker.work(burst=burst, with_scheduler=not burst, logging_level="INFO")
+            except (RedisError, OSError) as exc:
+                if burst:
+                    raise
+                if worker.stop_requested:  # asked to stop; Redis went away while it was tidying up
+                    return
+                log.warning("worker lost Redis (%s); starting again in %d s", exc, RECONNECT_SECONDS)
+            else:
+                if burst or worker.stop_requested:
+                    return
+                log.warning("worker loop ended without a stop request; starting again in %d s",
+                            RECONNECT_SECONDS)
+            if not _wait_for_redis(RECONNECT_SECONDS):
+                return
     finally:
         stop.set()

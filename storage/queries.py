@@ -87,7 +87,7 @@ def record_status(session: Session, sid: str, status: str, error_code: str | Non
     msg = session.scalar(select(Message).where(Message.sid == sid))
     if msg is None:
         return True
-    if status in ("failed", "undelivered"):
+    if status in ("failed", "undelivered") and msg.status not in ("delivered", "read"):
         msg.status = MessageStatus(status)
         msg.error = f"Twilio error {error_code}" if error_code else status
     elif status in order and (msg.status not in order or order.index(status) > order.index(msg.status)):

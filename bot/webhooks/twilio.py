@@ -60,7 +60,8 @@ def inbound() -> Response:
     if not sid or not sender:
         abort(400)
     media = []
-    for i in range(min(int(form.get("NumMedia") or 0), 10)):
+    count = form.get("NumMedia", "0")
+    for i in range(min(int(count) if count.isdigit() else 0, 10)):
         url = form.get(f"MediaUrl{i}")
         if url:
             media.append({"url": url, "content_type": form.get(f"MediaContentType{i}", "")})
