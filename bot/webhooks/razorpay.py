@@ -47,7 +47,8 @@ def business_webhook(webhook_id: str) -> Response:
         creds = biz and credentials.load(s, rt.config.secret_key, biz.id, "razorpay")
         if not biz or not creds or not creds.get("webhook_secret"):
             abort(404)
-        return _handle(rt, biz.id, creds["webhook_secret"])
+        business_id, secret = biz.id, creds["webhook_secret"]
+    return _handle(rt, business_id, secret)  # outside the session: it sends, which writes elsewhere
 
 
 @bp.post("")

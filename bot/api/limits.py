@@ -1,0 +1,123 @@
+"""Rate limits (flask-limiter) in the runtime's Redis: per business on the API, per sender on the webhook.
+
+- The API: `API_RATE_LIMIT` per business (its token or session; callers
+  without one share a bucket per address), and `EXECUTE_RATE_LIMIT` on
+  ``POST /api/workflow/execute`` as the original design asks.
+- Twilio's inbound webhook: `WEBHOOK_RATE_LIMIT` per sender (the ``From``
+  number of a correctly signed request; unsigned requests count against their
+  address instead, so a forger cannot use up a real sender's allowance).
+
+A limit that is exceeded answers 429 with ``Retry-After`` (seconds). The
+counters live in the same Redis as RQ (``REDIS_URL``, or the embedded
+server's socket), under keys prefixed with the queue name. When Redis cannot
+be reached the limits are skipped rather than failing the request.
+
+The limits can be changed per deployment with the environment variables of
+the same names (e.g. ``API_RATE_LIMIT="600/minute"``), or ``app.config`` in tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from flask import Flask, current_app, request
+from flask_limiter import Limiter
+
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+DEFAULTS = {
+    "API_RATE_LIMIT": "300/minute",
+    "EXECUTE_RATE_LIMIT": "10/minute",
+    "WEBHOOK_RATE_LIMIT": "60/minute",
+}
+
+
+def _setting(name: str) -> str:
+    return str(current_app.config.get(name) or DEFAULTS[name])
+
+
+def api_limit() -> str:
+    return _setting("API_RATE_LIMIT")
+
+
+def execute_limit() -> str:
+    return _setting("EXECUTE_RATE_LIMIT")
+
+
+def webhook_limit() -> str:
+    return _setting("WEBHOOK_RATE_LIMIT")
+
+
+def business_key() -> str:
+    """The API's rate-limit key: the caller's business, else its address."""
+    from bot.api.auth import current_business_id
+
+    business_id = current_business_id()
+    return f"business:{business_id}" if business_id is not None else f"anon:{request.remote_addr}"
+
+
+def sender_key() -> str:
+    """The webhook's key: the sender of a genuinely signed message, else the caller's address."""
+    from bot.webhooks.twilio import phone_of, signed_url
+
+    sender = phone_of(request.form.get("From", ""))
+    token = current_app.extensions["munshi"].config.twilio_auth_token
+    if token:
+        from twilio.request_validator import RequestValidator
+
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not signature or not RequestValidator(token).validate(signed_url(), request.form, signature):
+            return f"unsigned:{request.remote_addr}"
+    return f"sender:{sender or request.remote_addr}"
+
+
+def init_app(app: Flask, rt: Runtime) -> Limiter:
+    """Make this app's limiter (one per app: tests build many apps in one process)."""
+    for name, default in DEFAULTS.items():
+        app.config.setdefault(name, os.environ.get(name) or default)
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    options: dict[str, Any]
+    if rt.config.redis_url:
+        storage_uri, options = rt.config.redis_url, {"socket_connect_timeout": 2, "socket_timeout": 5}
+    else:  # the embedded server: share its connection pool (its socket path is known only once it runs)
+        storage_uri, options = "redis://", {"connection_pool": rt.redis.connection_pool}
+    limiter = Limiter(
+        key_func=business_key,
+        storage_uri=storage_uri,
+        storage_options=options,  # type: ignore[arg-type]
+        key_prefix=f"{rt.config.queue_name}:limits",
+        strategy="fixed-window",
+        headers_enabled=True,
+        swallow_errors=True,
+    )
+    limiter.init_app(app)
+    app.extensions["munshi_limiter"] = limiter
+    return limiter
+
+
+def apply(app: Flask, limiter: Limiter) -> None:
+    """Attach the limits to the registered views (after every blueprint is registered).
+
+    A decorated view's limits are checked by flask-limiter's wrapper, so the
+    wrapped function replaces the app's view (the blueprints' modules stay as
+    they are).
+    """
+    from bot.api import api_bp
+
+    # One allowance per business across the whole API (shared by all its endpoints).
+    limiter.shared_limit(api_limit, scope="api", key_func=business_key)(api_bp)
+    execute = app.view_functions.get("api.execute_workflow")
+    if execute is not None:
+        app.view_functions["api.execute_workflow"] = limiter.limit(  # type: ignore[assignment]
+            execute_limit, key_func=business_key, scope="execute", override_defaults=False
+        )(execute)
+    inbound = app.view_functions.get("twilio.inbound")
+    if inbound is not None:
+        app.view_functions["twilio.inbound"] = limiter.limit(  # type: ignore[assignment]
+            webhook_limit, key_func=sender_key
+        )(inbound)

@@ -1,0 +1,71 @@
+"""Rate limits on Redis: per business on the API (execute 10/minute), per sender on the Twilio webhook."""
+from __future__ import annotations
+
+from storage.models import Message
+
+
+def _retry_after(resp) -> int:
+    value = resp.headers.get("Retry-After")
+    assert value is not None, dict(resp.headers)
+    assert value.isdigit() and 0 <= int(value) <= 60
+    return int(value)
+
+
+def test_execute_is_limited_to_10_a_minute_per_business(client, tenants):
+    body = {"flow_id": tenants.a.ids["flow"]}
+    codes = [client.post("/api/workflow/execute", json=body, headers=tenants.a.headers).status_code
+             for _ in range(10)]
+    assert codes == [202] * 10
+    resp = client.post("/api/workflow/execute", json=body, headers=tenants.a.headers)
+    assert resp.status_code == 429 and resp.mimetype == "application/problem+json"
+    assert resp.get_json()["type"].endswith("/too-many-requests")
+    _retry_after(resp)
+    # other endpoints of the same business and the same endpoint of another business still answer
+    assert client.get("/api/workflows", headers=tenants.a.headers).status_code == 200
+    other = client.post("/api/workflow/execute", json={"flow_id": tenants.b.ids["flow"]}, headers=tenants.b.headers)
+    assert other.status_code == 202
+
+
+def test_api_limit_is_per_business(app, client, tenants):
+    app.config["API_RATE_LIMIT"] = "3/minute"
+    for _ in range(3):
+        assert client.get("/api/me", headers=tenants.a.headers).status_code == 200
+    resp = client.get("/api/workflows", headers=tenants.a.headers)
+    assert resp.status_code == 429
+    _retry_after(resp)
+    assert client.get("/api/me", headers=tenants.b.headers).status_code == 200
+    # a second token of the same business shares its allowance
+    with app.extensions["munshi"].db.session() as s:
+        from bot.api.auth import create_api_token
+
+        _, raw = create_api_token(s, tenants.a.business_id)
+    assert client.get("/api/me", headers={"Authorization": f"Bearer {raw}"}).status_code == 429
+
+
+def test_webhook_is_limited_per_sender(app, twilio, db):
+    app.config["WEBHOOK_RATE_LIMIT"] = "2/minute"
+    for _ in range(2):
+        resp, _ = twilio.send("hello", sender="+919811111111")
+        assert resp.status_code == 200
+    resp, form = twilio.send("one more", sender="+919811111111")
+    assert resp.status_code == 429
+    _retry_after(resp)
+    with db.session() as s:
+        assert s.query(Message).filter_by(sid=form["MessageSid"]).count() == 0  # refused before storing
+    resp, _ = twilio.send("hello", sender="+919822222222")
+    assert resp.status_code == 200
+
+
+def test_forged_webhooks_do_not_use_up_a_senders_allowance(app, twilio):
+    app.config["WEBHOOK_RATE_LIMIT"] = "2/minute"
+    for _ in range(5):
+        form = twilio.message("forged", sender="+919833333333")
+        assert twilio.post(form, signature="bad").status_code in (403, 429)
+    resp, _ = twilio.send("real", sender="+919833333333")
+    assert resp.status_code == 200
+
+
+def test_status_callbacks_are_not_limited(app, twilio):
+    app.config["WEBHOOK_RATE_LIMIT"] = "1/minute"
+    for i in range(3):
+        assert twilio.post(twilio.status(f"SM{i}", "delivered"), "/twilio/status").status_code == 204
