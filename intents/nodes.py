@@ -9,7 +9,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from sqlalchemy import select
 
-from intents.handlers import CONFIRMERS, HANDLERS, Outcome, Turn
+from intents.handlers import CONFIRMERS, DIALOGUES, HANDLERS, Outcome, Turn
 from intents.state import AgentState
 from storage.models import Customer, Product
 
@@ -42,47 +42,100 @@ def understand_node(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]
     from intents.understand import understand
 
     pending = state.get("pending")
-    u = understand(state.get("text", ""), _context(runtime.context, pending and pending.get("expecting")))
+    u = understand(state.get("text", ""), _context(runtime.context, pending.get("expecting") if pending else None))
     return {"u": u.model_dump(mode="json"), "redo": False}
 
 
 def act_node(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
-    """Run the handler for the understood intent and keep what it asks the conversation to remember."""
+    """Run the handler for the understood intent and keep what it asks the conversation to remember.
+
+    A flow draft set aside for this message (``parked``) comes back to wait for
+    its YES once nothing else is waiting, with a one-time reminder.
+    """
+    from intents.handlers.flows import replaced_note, route, unpark
     from intents.understand import Understanding
 
     u = Understanding.model_validate(state["u"])
     pending = state.get("pending")
-    intent = u.intent
+    intent: str = u.intent
     if intent == "answer" and pending:
         intent = pending["intent"]
+    intent = route(u, intent)
     handler = HANDLERS.get(intent) or HANDLERS["unknown"]
     deps = runtime.context
+    parked = state.get("parked")
+    # With a draft set aside (another question was open), "yes", "switch it on", "test it" and
+    # "also email me…" are about the draft.
+    about_draft = intent in ("yes", "resume_flow", "build_flow", "flow_test")
+    dialogue = DIALOGUES.get(parked.get("kind", "")) if parked and about_draft else None
     with deps.runtime.db.session() as session:
         turn = Turn(session=session, business_id=deps.business_id, runtime=deps.runtime,
                     last=dict(state.get("last") or {}), pending=pending if u.intent == "answer" else None)
+        if dialogue is not None and parked is not None:
+            res = dialogue(turn, parked, u)
+            if not res.redo:
+                return {"replies": [*(state.get("replies") or []), *res.replies], "pending": None,
+                        "confirm": res.confirm, "parked": None,
+                        "last": {**(state.get("last") or {}), **res.last}}
         outcome: Outcome = handler(turn, u)
-    return {"replies": [*(state.get("replies") or []), *outcome.replies],
-            "pending": outcome.pending, "confirm": outcome.confirm,
+    replies = [*(state.get("replies") or []), *outcome.replies]
+    confirm = outcome.confirm
+    if parked:
+        if confirm is not None and confirm.get("kind") == parked.get("kind"):
+            replies.append(replaced_note(parked))  # a new draft takes the waiting one's place
+            parked = None
+        elif confirm is None and outcome.pending is None:
+            confirm, note = unpark(parked)
+            replies += note
+            parked = None
+    return {"replies": replies, "pending": outcome.pending, "confirm": confirm, "parked": parked,
             "last": {**(state.get("last") or {}), **outcome.last}}
 
 
 def confirm_node(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
-    """Wait for the owner's YES (the question was already sent), then do or drop the action."""
+    """Wait for the owner's YES (the question was already sent), then do or drop the action.
+
+    Confirmations with a dialogue (a flow draft: `DIALOGUES`) take any answer:
+    edits and tests keep them waiting here, and a message about something else
+    sets them aside (``parked``) while it is handled as a new message.
+    """
+    from intents.handlers.flows import unpark
     from intents.understand import understand
 
     confirm = state.get("confirm") or {}
     answer = interrupt(confirm.get("question", "Reply YES to go ahead."))
-    u = understand(str(answer))
     deps = runtime.context
+    u = understand(str(answer), _context(deps, "confirm"))
+    last = dict(state.get("last") or {})
+    dialogue = DIALOGUES.get(confirm.get("kind", ""))
+    if dialogue is not None:
+        with deps.runtime.db.session() as session:
+            turn = Turn(session=session, business_id=deps.business_id, runtime=deps.runtime, last=last)
+            res = dialogue(turn, confirm, u)
+        if res.redo:
+            return {"text": str(answer), "confirm": None, "parked": res.confirm, "redo": True,
+                    "replies": res.replies, "pending": None}
+        return {"replies": res.replies, "confirm": res.confirm, "redo": False, "pending": None,
+                "last": {**last, **res.last}}
+    parked = state.get("parked")
     if u.intent == "yes":
         with deps.runtime.db.session() as session:
-            turn = Turn(session=session, business_id=deps.business_id, runtime=deps.runtime,
-                        last=dict(state.get("last") or {}))
+            turn = Turn(session=session, business_id=deps.business_id, runtime=deps.runtime, last=last)
             outcome = CONFIRMERS[confirm["kind"]](turn, confirm)
-        return {"replies": outcome.replies, "confirm": None, "pending": None,
-                "last": {**(state.get("last") or {}), **outcome.last}}
+        replies, back = list(outcome.replies), outcome.confirm
+        if back is None and parked:
+            back, note = unpark(parked)
+            replies += note
+            parked = None
+        return {"replies": replies, "confirm": back, "pending": None, "parked": parked, "redo": False,
+                "last": {**last, **outcome.last}}
     if u.intent == "no":
-        return {"replies": [confirm.get("declined", "OK, I won't do that.")], "confirm": None}
+        replies = [confirm.get("declined", "OK, I won't do that.")]
+        back = None
+        if parked:
+            back, note = unpark(parked)
+            replies += note
+        return {"replies": replies, "confirm": back, "parked": None, "redo": False}
     # Something else: handle it as a new message; the waiting action is dropped with a note.
     return {"text": str(answer), "confirm": None, "redo": True,
             "replies": [f"(I set aside the earlier request: {confirm.get('summary', 'not confirmed')}.)"]}
@@ -92,5 +145,7 @@ def after_act(state: AgentState) -> Literal["confirm", "__end__"]:
     return "confirm" if state.get("confirm") else "__end__"
 
 
-def after_confirm(state: AgentState) -> Literal["understand", "__end__"]:
-    return "understand" if state.get("redo") else "__end__"
+def after_confirm(state: AgentState) -> Literal["understand", "confirm", "__end__"]:
+    if state.get("redo"):
+        return "understand"
+    return "confirm" if state.get("confirm") else "__end__"

@@ -12,6 +12,8 @@ class AgentState(TypedDict, total=False):
     ``pending``: an action waiting for a missing slot (what was asked is
     ``pending["expecting"]``). ``confirm``: an action waiting for the owner's
     YES. ``last``: the records the owner last touched ("change it", "send it").
+    ``parked``: a flow draft's confirmation set aside while an unrelated
+    message is handled; it comes back to ``confirm`` when nothing else waits.
     """
 
     text: str
@@ -21,3 +23,4 @@ class AgentState(TypedDict, total=False):
     confirm: dict[str, Any] | None
     last: dict[str, Any]
     redo: bool  # the answer to a confirmation was a new message: understand it next
+    parked: dict[str, Any] | None

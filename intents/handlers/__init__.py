@@ -11,6 +11,15 @@ from collections.abc import Callable
 from typing import Any
 
 from intents.handlers import basic
+from intents.handlers import customers as customer_handlers
+from intents.handlers import dashboard as dashboard_handlers
+from intents.handlers import flows as flow_handlers
+from intents.handlers import invoices as invoice_handlers
+from intents.handlers import payments as payment_handlers
+from intents.handlers import profile as profile_handlers
+from intents.handlers import reminders as reminder_handlers
+from intents.handlers import stock as stock_handlers
+from intents.handlers import undo as undo_handlers
 from intents.handlers.types import Outcome, Turn
 
 Handler = Callable[[Turn, Any], Outcome]
@@ -19,9 +28,48 @@ HANDLERS: dict[str, Handler] = {
     "greet": basic.greet,
     "help": basic.help_,
     "unknown": basic.unknown,
+    # business actions
+    "create_invoice": invoice_handlers.create_invoice,
+    "edit_invoice": invoice_handlers.edit_invoice,
+    "cancel_invoice": invoice_handlers.cancel_invoice,
+    "show_invoice": invoice_handlers.show_invoice,
+    "list_invoices": invoice_handlers.list_invoices,
+    "send_invoice": invoice_handlers.send_invoice,
+    "payment_link": invoice_handlers.payment_link,
+    "record_payment": payment_handlers.record_payment,
+    "unpaid_query": payment_handlers.unpaid_query,
+    "collections_query": payment_handlers.collections_query,
+    "sales_query": payment_handlers.sales_query,
+    "remind": reminder_handlers.remind,
+    "stock_add": stock_handlers.stock_add,
+    "stock_remove": stock_handlers.stock_remove,
+    "stock_set": stock_handlers.stock_set,
+    "set_price": stock_handlers.set_price,
+    "set_threshold": stock_handlers.set_threshold,
+    "set_product_tax": stock_handlers.set_product_tax,
+    "stock_query": stock_handlers.stock_query,
+    "stock_list": stock_handlers.stock_list,
+    "low_stock_query": stock_handlers.low_stock_query,
+    "add_customer": customer_handlers.add_customer,
+    "update_customer": customer_handlers.update_customer,
+    "set_customer_gst": customer_handlers.set_customer_gst,
+    "set_profile": profile_handlers.set_profile,
+    "undo": undo_handlers.undo,
+    # automations: build, change, test, switch on and off, runs (flow_handlers.HANDLERS)
+    **flow_handlers.HANDLERS,
+    "dashboard_link": dashboard_handlers.dashboard_link,
 }
 
 CONFIRMERS: dict[str, Callable[[Turn, dict[str, Any]], Outcome]] = {
+    "send_invoice": invoice_handlers.confirm_send_invoice,
+    "payment_link": invoice_handlers.confirm_payment_link,
+    "send_reminders": reminder_handlers.confirm_reminders,
+    **flow_handlers.CONFIRMERS,
 }
 
-__all__ = ["CONFIRMERS", "HANDLERS", "Handler", "Outcome", "Turn"]
+#: Confirmations that take any answer (edits, tests) rather than only YES / NO: kind -> dialogue.
+DIALOGUES: dict[str, Callable[[Turn, dict[str, Any], Any], Any]] = {
+    **flow_handlers.DIALOGUES,
+}
+
+__all__ = ["CONFIRMERS", "DIALOGUES", "HANDLERS", "Handler", "Outcome", "Turn"]
