@@ -18,8 +18,8 @@ MAX_BODY = 1024 * 1024
 
 def create_app(config: Config | None = None, *, migrate: bool = True) -> Flask:
     """Build the Flask app; migrations run first unless ``migrate`` is False."""
-    from bot import documents
-    from bot.webhooks import razorpay, twilio
+    from bot import api, documents, health, metrics, pages
+    from bot.webhooks import hooks, razorpay, twilio
 
     config = config or Config.from_env()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -36,9 +36,16 @@ def create_app(config: Config | None = None, *, migrate: bool = True) -> Flask:
     app.register_blueprint(twilio.bp)
     app.register_blueprint(razorpay.bp)
     app.register_blueprint(documents.bp)
+    app.register_blueprint(hooks.bp)  # the flows' webhook URLs
+    app.register_blueprint(health.bp)  # /healthz
+    app.register_blueprint(metrics.bp)  # /metrics
+    pages.init_app(app)  # /simulator, /dashboard, /login
+    api.init_app(app)  # /api/…, /openapi.json and the rate limits (after every blueprint)
 
     @app.get("/")
     def index() -> dict[str, str]:
-        return {"name": "Munshi", "whatsapp_webhook": "/twilio/whatsapp", "status_callback": "/twilio/status"}
+        return {"name": "Munshi", "whatsapp_webhook": "/twilio/whatsapp", "status_callback": "/twilio/status",
+                "dashboard": "/dashboard", "simulator": "/simulator", "api": "/openapi.json",
+                "health": "/healthz"}
 
     return app

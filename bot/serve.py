@@ -50,6 +50,7 @@ def serve(host: str, port: int, workers: int = 1) -> int:
     print(f"Munshi is running on http://{host}:{port}\n"
           f"  Twilio WhatsApp webhook (\"When a message comes in\", POST): {base}/twilio/whatsapp\n"
           f"  Twilio status callback URL:                               {base}/twilio/status\n"
+          f"  Try it in the browser: http://{host}:{port}/simulator   Dashboard: ask Munshi for \"dashboard\"\n"
           f"  Data: {config.home}   Press Ctrl-C to stop.", flush=True)
 
     def stop(_signum: int, _frame: object) -> None:
