@@ -412,3 +412,23 @@ class SheetRow(Base):
     values: Mapped[list[Any]] = mapped_column(default=list)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FlowTemplate(Base):
+    """A flow a business published as a template (phone numbers, emails and sheet ids stripped).
+
+    Published templates are shown to every business next to the built-in ones
+    (``flows.templates``); the publisher is never shown.
+    """
+
+    __tablename__ = "flow_templates"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"), index=True)
+    source_flow_id: Mapped[str | None] = mapped_column(ForeignKey("flows.id", ondelete="SET NULL"))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(60), default="community")
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    blueprint: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
