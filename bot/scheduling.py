@@ -76,4 +76,7 @@ def tick(rt: Runtime) -> bool:
     except (RedisError, OSError):
         return False
     sweep(rt)
+    from flows.schedules import periodic
+
+    periodic(rt)  # the flow engine: left-behind runs and events, cron schedules, overdue invoices
     return True
