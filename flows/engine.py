@@ -44,7 +44,6 @@ the resolved input (secrets hidden), the output and the error.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -1033,8 +1032,3 @@ def failure_notices(db: Any, run_id: str) -> list[Message]:
     with db.session() as s:
         return list(s.scalars(select(Message).where(Message.idempotency_key.like(f"flowfail-{run_id}-%"))
                               .order_by(Message.id)))
-
-
-def dumps(value: Any) -> str:
-    """JSON text of a step's data (what the API returns)."""
-    return json.dumps(jsonable(value), ensure_ascii=False)
