@@ -84,6 +84,8 @@ def init_app(app: Flask, rt: Runtime) -> Limiter:
     options: dict[str, Any]
     if rt.config.redis_url:
         storage_uri, options = rt.config.redis_url, {"socket_connect_timeout": 2, "socket_timeout": 5}
+        if storage_uri.startswith("unix://"):  # the `limits` library spells a Redis socket this way
+            storage_uri = "redis+" + storage_uri
     else:  # the embedded server: share its connection pool (its socket path is known only once it runs)
         storage_uri, options = "redis://", {"connection_pool": rt.redis.connection_pool}
     limiter = Limiter(
