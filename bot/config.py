@@ -37,6 +37,7 @@ class Config:
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = field(default=None, repr=False)
     twilio_whatsapp_from: str | None = None
+    twilio_api_base: str | None = None  # a stand-in for https://api.twilio.com (media fetching), e.g. in tests
     whatsapp_transport: str = "outbox"
     public_base_url: str | None = None
     openai_api_key: str | None = field(default=None, repr=False)
@@ -86,6 +87,7 @@ class Config:
             twilio_account_sid=sid or None,
             twilio_auth_token=token or None,
             twilio_whatsapp_from=env.get("TWILIO_WHATSAPP_FROM") or None,
+            twilio_api_base=(env.get("TWILIO_API_BASE") or "").rstrip("/") or None,
             whatsapp_transport=transport,
             public_base_url=(env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
             openai_api_key=env.get("OPENAI_API_KEY") or None,

@@ -4,10 +4,12 @@ The transcript then goes through the same understanding as typed text.
 """
 from __future__ import annotations
 
+import ipaddress
 import logging
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy import select
 
 from bot.errors import TranscriptionError
@@ -51,6 +53,20 @@ def _read(rt: Runtime, item: dict[str, Any], max_bytes: int) -> bytes:
             raise TranscriptionError(f"I couldn't find the voice note {path.name}.") from None
     from bot.media import fetch_twilio_media
 
+    allowed: tuple[str, ...] = ()
+    allow_private = False
+    if rt.config.twilio_api_base:  # an explicitly configured stand-in for Twilio's API host
+        base = httpx.URL(rt.config.twilio_api_base)
+        allowed = (f"{base.host}:{base.port}" if base.port else base.host,)
+        allow_private = _loopback(base.host)  # a local stand-in's media host is local too
     data, _ctype = fetch_twilio_media(item["url"], rt.config.twilio_account_sid or "",
-                                      rt.config.twilio_auth_token or "", max_bytes=max_bytes)
+                                      rt.config.twilio_auth_token or "", max_bytes=max_bytes,
+                                      allowed_hosts=allowed, allow_private=allow_private)
     return data
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"

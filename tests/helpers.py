@@ -222,7 +222,7 @@ _MUNSHI_VARS = ("MUNSHI_HOME", "MUNSHI_QUEUE", "MUNSHI_SECRET_KEY", "DATABASE_UR
                 "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_WHATSAPP_FROM", "WHATSAPP_TRANSPORT",
                 "PUBLIC_BASE_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL", "RAZORPAY_KEY_ID",
                 "RAZORPAY_KEY_SECRET", "RAZORPAY_WEBHOOK_SECRET", "GOOGLE_SERVICE_ACCOUNT_FILE", "SMTP_URL",
-                "ALLOWED_SENDERS", "MAX_VOICE_SECONDS", "TRANSCRIBE_BACKEND")
+                "ALLOWED_SENDERS", "MAX_VOICE_SECONDS", "TRANSCRIBE_BACKEND", "TWILIO_API_BASE")
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -250,7 +250,7 @@ def env_for(config: Config, **extra: str | None) -> dict[str, str]:
                 "SMTP_URL": config.smtp_url,
                 "ALLOWED_SENDERS": ",".join(config.allowed_senders) or None,
                 "MAX_VOICE_SECONDS": str(config.max_voice_seconds),
-                "TRANSCRIBE_BACKEND": config.transcribe_backend}
+                "TRANSCRIBE_BACKEND": config.transcribe_backend, "TWILIO_API_BASE": config.twilio_api_base}
     for key, value in {**optional, **extra}.items():
         env[key] = "" if value is None else value
     return env
