@@ -20,6 +20,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from bot.errors import ValidationFailed
+from intents.understand.gstin import STATE_CODES, gstin_check_char, normalize_state
 from storage.ledger import norm, record_change, refresh_invoice_payment
 from storage.models import (
     Business,
@@ -36,108 +37,7 @@ from tools.base import BaseTool, ToolContext
 
 # ------------------------------------------------------------------ states and GSTIN
 
-#: GST state codes (the first two digits of a GSTIN) and the states' names.
-STATE_CODES: dict[str, str] = {
-    "01": "Jammu and Kashmir",
-    "02": "Himachal Pradesh",
-    "03": "Punjab",
-    "04": "Chandigarh",
-    "05": "Uttarakhand",
-    "06": "Haryana",
-    "07": "Delhi",
-    "08": "Rajasthan",
-    "09": "Uttar Pradesh",
-    "10": "Bihar",
-    "11": "Sikkim",
-    "12": "Arunachal Pradesh",
-    "13": "Nagaland",
-    "14": "Manipur",
-    "15": "Mizoram",
-    "16": "Tripura",
-    "17": "Meghalaya",
-    "18": "Assam",
-    "19": "West Bengal",
-    "20": "Jharkhand",
-    "21": "Odisha",
-    "22": "Chhattisgarh",
-    "23": "Madhya Pradesh",
-    "24": "Gujarat",
-    "26": "Dadra and Nagar Haveli and Daman and Diu",
-    "27": "Maharashtra",
-    "29": "Karnataka",
-    "30": "Goa",
-    "31": "Lakshadweep",
-    "32": "Kerala",
-    "33": "Tamil Nadu",
-    "34": "Puducherry",
-    "35": "Andaman and Nicobar Islands",
-    "36": "Telangana",
-    "37": "Andhra Pradesh",
-    "38": "Ladakh",
-}
-_STATE_ALIASES = {
-    "j&k": "01",
-    "jk": "01",
-    "jammu kashmir": "01",
-    "hp": "02",
-    "himachal": "02",
-    "pb": "03",
-    "uk": "05",
-    "uttaranchal": "05",
-    "hr": "06",
-    "new delhi": "07",
-    "dl": "07",
-    "nct of delhi": "07",
-    "rj": "08",
-    "up": "09",
-    "br": "10",
-    "sk": "11",
-    "ar": "12",
-    "nl": "13",
-    "mn": "14",
-    "mz": "15",
-    "tr": "16",
-    "ml": "17",
-    "as": "18",
-    "wb": "19",
-    "bengal": "19",
-    "jh": "20",
-    "od": "21",
-    "orissa": "21",
-    "or": "21",
-    "cg": "22",
-    "ct": "22",
-    "chattisgarh": "22",
-    "mp": "23",
-    "gj": "24",
-    "daman": "26",
-    "diu": "26",
-    "dnh": "26",
-    "mh": "27",
-    "maha": "27",
-    "bombay": "27",
-    "ka": "29",
-    "kar": "29",
-    "karnatak": "29",
-    "ga": "30",
-    "ld": "31",
-    "kl": "32",
-    "tn": "33",
-    "tamilnadu": "33",
-    "py": "34",
-    "pondicherry": "34",
-    "pondy": "34",
-    "an": "35",
-    "andaman": "35",
-    "ts": "36",
-    "tg": "36",
-    "telengana": "36",
-    "ap": "37",
-    "andhra": "37",
-    "la": "38",
-}
 _GSTIN_SHAPE = re.compile(r"^[0-9]{2}[A-Z]{5}[0-9]{4}[A-Z][1-9A-Z]Z[0-9A-Z]$")
-_B36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def state_name(text: str | None) -> str | None:
@@ -147,26 +47,13 @@ def state_name(text: str | None) -> str | None:
         return None
     if key.isdigit():
         return STATE_CODES.get(key.zfill(2))
-    for name in STATE_CODES.values():
-        if norm(name) == key or norm(name).replace(" and ", " & ") == key:
-            return name
-    code = _STATE_ALIASES.get(key)
-    return STATE_CODES[code] if code else None
+    return normalize_state(key)
 
 
 def state_code(name: str | None) -> str | None:
     """The two-digit GST code of a state's name."""
     canonical = state_name(name)
     return next((c for c, n in STATE_CODES.items() if n == canonical), None)
-
-
-def gstin_check_char(first14: str) -> str:
-    """The 15th character of a GSTIN from its first 14 (GSTN's base-36 checksum)."""
-    total = 0
-    for i, ch in enumerate(first14):
-        value = _B36.index(ch) * (2 if i % 2 else 1)
-        total += value // 36 + value % 36
-    return _B36[(36 - total % 36) % 36]
 
 
 def gstin_problem(gstin: str | None) -> str | None:

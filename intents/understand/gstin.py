@@ -86,6 +86,7 @@ _EXTRA_NAMES: dict[str, str] = {
     "bangalore": "29",
     "bengaluru": "29",
     "mumbai": "27",
+    "bombay": "27",
     "pune": "27",
     "nagpur": "27",
     "chennai": "33",
@@ -113,10 +114,17 @@ _EXTRA_NAMES: dict[str, str] = {
     "telengana": "36",
     "kerela": "32",
 }
+#: state abbreviations (vehicle and GST style); only when a state is asked for, never found in free text
+_CODES: dict[str, str] = {
+    "jk": "01", "hp": "02", "pb": "03", "uk": "05", "hr": "06", "dl": "07", "rj": "08", "br": "10", "sk": "11",
+    "ar": "12", "nl": "13", "mn": "14", "mz": "15", "tr": "16", "ml": "17", "as": "18", "jh": "20", "od": "21",
+    "or": "21", "cg": "22", "ct": "22", "gj": "24", "dnh": "26", "mh": "27", "ka": "29", "kar": "29", "ga": "30",
+    "ld": "31", "kl": "32", "py": "34", "an": "35", "ts": "36", "tg": "36", "la": "38", "maha": "27",
+}
 #: lowercase name -> state code; two-letter abbreviations only when asked for (they are common words)
 _NAME_TO_CODE: dict[str, str] = {v.lower(): k for k, v in STATE_CODES.items() if k not in ("97", "99")}
 _NAME_TO_CODE.update({k: v for k, v in _EXTRA_NAMES.items() if len(k) > 3})
-_ABBREVIATIONS = {k: v for k, v in _EXTRA_NAMES.items() if len(k) <= 4 and k not in _NAME_TO_CODE}
+_ABBREVIATIONS = {k: v for k, v in _EXTRA_NAMES.items() if len(k) <= 4 and k not in _NAME_TO_CODE} | _CODES
 _STATE_IN_TEXT = re.compile(
     r"\b(" + "|".join(re.escape(n) for n in sorted(_NAME_TO_CODE, key=len, reverse=True)) + r")\b",
     re.IGNORECASE,
