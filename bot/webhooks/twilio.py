@@ -47,8 +47,9 @@ def check_signature() -> None:
 
 
 def phone_of(address: str) -> str:
-    """'whatsapp:+9198…' → '+9198…'."""
-    return address.split(":", 1)[-1].strip()
+    """'whatsapp:+9198…' → '+9198…' (a '+' lost to form decoding, a space, is put back)."""
+    number = address.split(":", 1)[-1].strip()
+    return number if number.startswith("+") or not number.isdigit() else f"+{number}"
 
 
 @bp.post("/whatsapp")

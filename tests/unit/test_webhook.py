@@ -284,3 +284,14 @@ def test_status_callback_without_sid_or_status_is_400(twilio: Twilio, sent: str,
     form = twilio.status(sent, "delivered")
     del form[missing]
     assert twilio.post(form, "/twilio/status").status_code == 400
+
+
+@pytest.mark.parametrize(("address", "phone"), [
+    ("whatsapp:+919800000001", "+919800000001"),
+    ("whatsapp: 919800000001", "+919800000001"),  # an unencoded '+' arrives as a space
+    ("+14155238886", "+14155238886"),
+])
+def test_the_sender_is_kept_in_e164(address: str, phone: str) -> None:
+    from bot.webhooks.twilio import phone_of
+
+    assert phone_of(address) == phone
