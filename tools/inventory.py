@@ -499,6 +499,12 @@ class NoParams(BaseModel):
     pass
 
 
+def _listing(products: list[Product], empty: str) -> dict[str, Any]:
+    """The output of a product-listing tool: a bulleted text, the products, how many."""
+    text = "\n".join(f"• {product_line(p)}" for p in products) or empty
+    return {"text": text, "products": [events.product_payload(p) for p in products], "count": len(products)}
+
+
 class ListStock(BaseTool):
     name = "inventory.list_stock"
     description = "List every product with its stock and price."
@@ -508,13 +514,7 @@ class ListStock(BaseTool):
     idempotent = True
 
     def run(self, ctx: ToolContext, params: NoParams) -> dict[str, Any]:
-        products = all_products(ctx.session, ctx.business_id)
-        text = "\n".join(f"• {product_line(p)}" for p in products) or "No products yet."
-        return {
-            "text": text,
-            "products": [events.product_payload(p) for p in products],
-            "count": len(products),
-        }
+        return _listing(all_products(ctx.session, ctx.business_id), "No products yet.")
 
 
 class LowStock(BaseTool):
@@ -526,13 +526,7 @@ class LowStock(BaseTool):
     idempotent = True
 
     def run(self, ctx: ToolContext, params: NoParams) -> dict[str, Any]:
-        products = low_products(ctx.session, ctx.business_id)
-        text = "\n".join(f"• {product_line(p)}" for p in products) or "Nothing is running low."
-        return {
-            "text": text,
-            "products": [events.product_payload(p) for p in products],
-            "count": len(products),
-        }
+        return _listing(low_products(ctx.session, ctx.business_id), "Nothing is running low.")
 
 
 def low_products(session: Session, business_id: int) -> list[Product]:

@@ -167,6 +167,26 @@ _NEW_WORDS = {
 }
 
 
+def merge_customer_answer(u: Any, pending: dict[str, Any], slots: dict[str, Any]) -> Outcome | None:
+    """Put the owner's answer to "for whom?" or "which one?" into ``slots``; an `Outcome` when asking again."""
+    expecting = pending.get("expecting")
+    if expecting == "customer":
+        name = field(u, "customer") or field(u, "name") or (field(u, "text") or "").strip()
+        slots.update(customer=name, customer_id=None, new_customer=False)
+    elif expecting == "choice":
+        picked = pick_choice(u, pending.get("options") or [])
+        if picked is None:
+            return ask_which(
+                {k: v for k, v in pending.items() if k not in ("expecting", "options")},
+                Match(name=pending.get("asked_name"), options=pending.get("options")),
+            )
+        if picked == "new":
+            slots.update(customer_id=None, new_customer=True)
+        else:
+            slots.update(customer_id=picked[0], customer=picked[1], new_customer=False)
+    return None
+
+
 def pick_choice(u: Any, options: list[list[Any]]) -> list[Any] | str | None:
     """The option the owner picked, ``"new"`` for a new customer, or None when it isn't clear."""
     text = norm(field(u, "text"))

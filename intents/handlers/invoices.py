@@ -25,6 +25,7 @@ from intents.handlers.customers import (
     failed,
     field,
     find_customer,
+    merge_customer_answer,
     pick_choice,
     run_tool,
 )
@@ -97,22 +98,12 @@ def _merge_answer(turn: Turn, u: Any, pending: dict[str, Any]) -> dict[str, Any]
     expecting = pending.get("expecting")
     if field(u, "gst_rate") is not None:
         slots["gst_rate"] = dstr(field(u, "gst_rate"))
-    if expecting == "customer":
-        name = field(u, "customer") or field(u, "name") or (field(u, "text") or "").strip()
-        slots.update(customer=name, customer_id=None, new_customer=False)
-        if not slots.get("items"):
+    if expecting in ("customer", "choice"):
+        asked = merge_customer_answer(u, pending, slots)
+        if asked is not None:
+            return asked
+        if expecting == "customer" and not slots.get("items"):
             slots["items"] = _items_from(u)
-    elif expecting == "choice":
-        picked = pick_choice(u, pending.get("options") or [])
-        if picked is None:
-            return ask_which(
-                {k: v for k, v in pending.items() if k not in ("expecting", "options")},
-                Match(name=pending.get("asked_name"), options=pending.get("options")),
-            )
-        if picked == "new":
-            slots.update(customer_id=None, new_customer=True)
-        else:
-            slots.update(customer_id=picked[0], customer=picked[1], new_customer=False)
     elif expecting == "items":
         items = _items_from(u)
         if not items:

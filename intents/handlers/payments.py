@@ -10,14 +10,13 @@ from sqlalchemy import select
 
 from bot.errors import MunshiError, NotFound
 from intents.handlers.customers import (
-    Match,
     answer_amount,
     ask_which,
     dstr,
     failed,
     field,
     find_customer,
-    pick_choice,
+    merge_customer_answer,
     run_tool,
 )
 from intents.handlers.types import Outcome, Turn
@@ -51,23 +50,10 @@ def record_payment(turn: Turn, u: Any) -> Outcome:
     if pending:
         slots = dict(pending.get("slots") or {})
         expecting = pending.get("expecting")
-        if expecting == "customer":
-            slots.update(
-                customer=field(u, "customer") or field(u, "name") or (field(u, "text") or "").strip(),
-                customer_id=None,
-                new_customer=False,
-            )
-        elif expecting == "choice":
-            picked = pick_choice(u, pending.get("options") or [])
-            if picked is None:
-                return ask_which(
-                    {k: v for k, v in pending.items() if k not in ("expecting", "options")},
-                    Match(name=pending.get("asked_name"), options=pending.get("options")),
-                )
-            if picked == "new":
-                slots.update(customer_id=None, new_customer=True)
-            else:
-                slots.update(customer_id=picked[0], customer=picked[1], new_customer=False)
+        if expecting in ("customer", "choice"):
+            asked = merge_customer_answer(u, pending, slots)
+            if asked is not None:
+                return asked
         elif expecting in ("amount", "unit_price"):
             amount = answer_amount(u)
             if amount is None or amount <= 0:
