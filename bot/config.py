@@ -40,6 +40,7 @@ class Config:
     twilio_api_base: str | None = None  # a stand-in for https://api.twilio.com (media fetching), e.g. in tests
     whatsapp_transport: str = "outbox"
     public_base_url: str | None = None
+    local_base_url: str = "http://127.0.0.1:5000"  # this server's own address (MUNSHI_LOCAL_URL, set by serve)
     openai_api_key: str | None = field(default=None, repr=False)
     openai_base_url: str | None = None
     secret_key: str = field(default="", repr=False)
@@ -53,6 +54,11 @@ class Config:
     max_voice_seconds: int = 180
     transcribe_backend: str = "local"
     testing: bool = False
+
+    @property
+    def link_base(self) -> str:
+        """Where links Munshi hands out point: ``PUBLIC_BASE_URL``, else the local server."""
+        return self.public_base_url or self.local_base_url
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Config:
@@ -90,6 +96,7 @@ class Config:
             twilio_api_base=(env.get("TWILIO_API_BASE") or "").rstrip("/") or None,
             whatsapp_transport=transport,
             public_base_url=(env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
+            local_base_url=(env.get("MUNSHI_LOCAL_URL") or "").rstrip("/") or cls.local_base_url,
             openai_api_key=env.get("OPENAI_API_KEY") or None,
             openai_base_url=env.get("OPENAI_BASE_URL") or None,
             secret_key=env.get("MUNSHI_SECRET_KEY") or _home_secret(home),

@@ -29,7 +29,8 @@ def serve(host: str, port: int, workers: int = 1) -> int:
     app = create_app(config)
     rt = app.extensions["munshi"]
     env = dict(os.environ, REDIS_URL=redis_url_for_children(rt), MUNSHI_HOME=str(config.home),
-               DATABASE_URL=config.database_url, MUNSHI_SECRET_KEY=config.secret_key)
+               DATABASE_URL=config.database_url, MUNSHI_SECRET_KEY=config.secret_key,
+               MUNSHI_LOCAL_URL=f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}")
     stopping = threading.Event()
     children: list[subprocess.Popen] = []
 

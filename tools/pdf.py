@@ -90,9 +90,8 @@ def verify_invoice_token(secret_key: str, token: str, max_age: int = LINK_MAX_AG
 
 def invoice_url(config: Any, business_id: int, invoice_id: int) -> str:
     """The public link of an invoice's PDF (``PUBLIC_BASE_URL`` or the local server)."""
-    base = (getattr(config, "public_base_url", None) or "http://127.0.0.1:5000").rstrip("/")
     token = sign_invoice(config.secret_key, business_id, invoice_id)
-    return base + PDF_ROUTE.format(token=token)
+    return config.link_base + PDF_ROUTE.format(token=token)
 
 
 # ------------------------------------------------------------------ words

@@ -36,8 +36,6 @@ LOGIN_TTL = timedelta(minutes=15)
 SESSION_TTL = timedelta(hours=12)
 MAX_TOKENS = 50  # active API tokens per business
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-#: Where a link points when PUBLIC_BASE_URL is unset (``python -m bot serve``'s default address).
-DEFAULT_BASE = "http://127.0.0.1:5000"
 
 
 def hash_token(raw: str) -> str:
@@ -95,8 +93,7 @@ def create_login_token(s: Session, business_id: int, ttl: timedelta = LOGIN_TTL)
 
 def login_url(config: Any, raw: str) -> str:
     """The link the owner opens: ``{PUBLIC_BASE_URL}/login/<token>``."""
-    base = (getattr(config, "public_base_url", None) or DEFAULT_BASE).rstrip("/")
-    return f"{base}/login/{raw}"
+    return f"{config.link_base}/login/{raw}"
 
 
 def create_login_link(s: Session, business_id: int, config: Any, ttl: timedelta = LOGIN_TTL) -> str:

@@ -108,6 +108,10 @@ def test_serve_answers_a_signed_webhook_and_stops_on_sigint(serve, config: Confi
         [msg] = wait_for(lambda: finished(db, [form["MessageSid"]]), timeout=30,
                          what="serve's worker to reply", details=lambda: tail(out))
         assert [r.peer for r in replies_to(db, msg)] == [OWNER]
+        _, form = twilio.send("dashboard")  # links the worker makes point at this server's own port
+        [msg] = wait_for(lambda: finished(db, [form["MessageSid"]]), timeout=30,
+                         what="the dashboard link", details=lambda: tail(out))
+        assert f"{base}/login/" in replies_to(db, msg)[0].body
         stop_and_check(proc, out, config, "SIGINT")
         assert not port_open(int(base.rsplit(":", 1)[1]))
     finally:

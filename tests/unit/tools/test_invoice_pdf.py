@@ -250,7 +250,7 @@ def test_signed_links() -> None:
     time.sleep(1.1)
     assert verify_invoice_token("secret", token, max_age=0) is None  # expired
     url = invoice_url(
-        SimpleNamespace(secret_key="secret", public_base_url="https://munshi.example.com/"), 3, 41
+        SimpleNamespace(secret_key="secret", link_base="https://munshi.example.com"), 3, 41
     )
     assert url.startswith("https://munshi.example.com/invoices/") and url.endswith(".pdf")
     assert verify_invoice_token("secret", url.rsplit("/", 1)[1][:-4]) == (3, 41)
