@@ -43,10 +43,13 @@ class Config:
     local_base_url: str = "http://127.0.0.1:5000"  # this server's own address (MUNSHI_LOCAL_URL, set by serve)
     openai_api_key: str | None = field(default=None, repr=False)
     openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"  # understanding and flow drafting when the key is set
+    openai_timeout: float = 8.0  # seconds per request; then the offline engine answers
     secret_key: str = field(default="", repr=False)
     razorpay_key_id: str | None = None
     razorpay_key_secret: str | None = field(default=None, repr=False)
     razorpay_webhook_secret: str | None = field(default=None, repr=False)
+    razorpay_api_base: str | None = None  # a stand-in for https://api.razorpay.com/v1, e.g. in tests
     google_service_account_file: str | None = None
     smtp_url: str | None = field(default=None, repr=False)
     allowed_senders: tuple[str, ...] = ()
@@ -86,6 +89,10 @@ class Config:
             max_voice = int(env.get("MAX_VOICE_SECONDS") or 180)
         except ValueError:
             raise ConfigError("MAX_VOICE_SECONDS must be a whole number of seconds") from None
+        try:
+            openai_timeout = float(env.get("OPENAI_TIMEOUT") or cls.openai_timeout)
+        except ValueError:
+            raise ConfigError("OPENAI_TIMEOUT must be a number of seconds") from None
         cfg = cls(
             home=home,
             database_url=database_url,
@@ -99,10 +106,13 @@ class Config:
             local_base_url=(env.get("MUNSHI_LOCAL_URL") or "").rstrip("/") or cls.local_base_url,
             openai_api_key=env.get("OPENAI_API_KEY") or None,
             openai_base_url=env.get("OPENAI_BASE_URL") or None,
+            openai_model=env.get("OPENAI_MODEL") or cls.openai_model,
+            openai_timeout=openai_timeout,
             secret_key=env.get("MUNSHI_SECRET_KEY") or _home_secret(home),
             razorpay_key_id=env.get("RAZORPAY_KEY_ID") or None,
             razorpay_key_secret=env.get("RAZORPAY_KEY_SECRET") or None,
             razorpay_webhook_secret=env.get("RAZORPAY_WEBHOOK_SECRET") or None,
+            razorpay_api_base=(env.get("RAZORPAY_API_BASE") or "").rstrip("/") or None,
             google_service_account_file=env.get("GOOGLE_SERVICE_ACCOUNT_FILE") or None,
             smtp_url=env.get("SMTP_URL") or None,
             allowed_senders=_phones(env.get("ALLOWED_SENDERS")),

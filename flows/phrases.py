@@ -317,7 +317,9 @@ _PAY_LOOSE = re.compile(
     r"is\s+credited)\b"
     r"|\bmoney\s+(?:comes\s+in|is\s+received|arrives|is\s+credited|gets\s+credited|is\s+deposited)\b"
     r"|\b(?:receive|get|got)\s+(?:some\s+)?money\b|\bon\s+payment\b"
-    r"|\b(?:every|each|all|any)\s+(?:(?:new|incoming|customer)\s+)?payments?\b(?!\s*links?)"
+    r"|\b(?:every|each|all|any|har(?:\s+ek)?)\s+(?:(?:new|incoming|customer|nayi|naye|naya)\s+)?payments?\b"
+    r"(?!\s*links?)"
+    r"|\b(?:payments?|paisa|paise|money)\s+(?:aane|milne|aate|milte|jama\s+hone)\s+(?:pe|par|per|ke\s+baad|hi)\b"
 )
 _RAZORPAY_PAID = re.compile(
     r"\bpayment\s+links?\s+(?:is|are|gets?|was|has\s+been)\s+(?:paid|completed|settled|used)\b"
@@ -339,6 +341,8 @@ _INVOICE_CREATED = re.compile(
     r"new\s+|the\s+)?"
     r"(?:new\s+)?(?:invoice|bill)s?\b"
     r"|\b(?:i|we)\s+bill\s+(?:someone|somebody|anyone|anybody|a\s+customer|customers|a\s+client)\b"
+    r"|\b(?:invoice|bill)\s+(?:banne|bante|katne|katte|banane)\s+(?:pe|par|per|ke\s+baad|hi)\b"
+    r"|\bhar\s+(?:ek\s+)?(?:naye?\s+|nayi\s+|new\s+)?(?:invoice|bill)\s+(?:pe|par|per|ke\s+baad)\b"
 )
 _INVOICE_NOUN = re.compile(
     r"\b(?:(?:a|an|any|each|every|the)\s+)?(?:new\s+)?(?:invoice|bill)s?\b"
@@ -559,10 +563,15 @@ def _overdue_match(work: str) -> _Trigger | None:
 
 _DOW = {"sunday": 0, "sun": 0, "monday": 1, "mon": 1, "tuesday": 2, "tue": 2, "tues": 2, "wednesday": 3,
         "wed": 3, "thursday": 4, "thu": 4, "thur": 4, "thurs": 4, "friday": 5, "fri": 5, "saturday": 6,
-        "sat": 6}
+        "sat": 6, "ravivar": 0, "raviwar": 0, "itwar": 0, "somvar": 1, "somwar": 1, "mangalvar": 2,
+        "mangalwar": 2, "budhvar": 3, "budhwar": 3, "guruvar": 4, "guruwar": 4, "shukravar": 5, "shukrawar": 5,
+        "shanivar": 6, "shaniwar": 6}
+_HI_DOW_RE = (r"(?:ravivar|raviwar|itwar|somvar|somwar|mangalvar|mangalwar|budhvar|budhwar|guruvar|guruwar|"
+              r"shukravar|shukrawar|shanivar|shaniwar)")
 _DOW_RE = (r"(?:sunday|monday|tuesday|wednesday|thursday|friday|saturday|sun|mon|tues|tue|wed|thurs|thur|"
-           r"thu|fri|sat)s?")
+           rf"thu|fri|sat|{_HI_DOW_RE})s?")
 _TOD = {"morning": 9, "afternoon": 14, "evening": 19, "night": 21, "tonight": 21, "noon": 12, "midday": 12,
+        "subah": 9, "savere": 9, "dopahar": 14, "shaam": 19, "sham": 19, "raat": 21,
         "midnight": 0, "end of the day": 21, "end of day": 21, "close of business": 20, "closing time": 20}
 _SCHED_INTERVAL = re.compile(r"\b(?:every|each)\s+(?P<n>\d+|" + _NUMWORD + r")\s+(?P<u>minutes?|mins?|"
                                                                            r"hours?|hrs?|days?)\b")
@@ -570,9 +579,12 @@ _SCHED_UNIT = re.compile(
     r"\b(?:every|each)\s+(?:single\s+)?(?P<u>hour|day|morning|afternoon|evening|night|week|month|weekday|"
     r"weekend|working\s+day|business\s+day|work\s+day)s?\b(?!\s+(?:later|after|before))"
     r"|\b(?P<adv>hourly|daily|weekly|monthly|nightly|everyday|every\s*day)\b"
+    r"|\b(?P<hi>roz(?:ana)?|pratidin|har\s+(?:din|roz|hafte|mahine|ghante))\b"
 )
+_HINGLISH_UNIT = {"har ghante": "hour", "har hafte": "week", "har mahine": "month"}
 _SCHED_DOW = re.compile(
-    rf"\b(?:every|each|on|all)\s+(?P<days>{_DOW_RE}(?:\s*(?:,|and|&|or)\s*{_DOW_RE})*)\b"
+    rf"\b(?:every|each|on|all|har)\s+(?P<days>{_DOW_RE}(?:\s*(?:,|and|&|or|aur)\s*{_DOW_RE})*)\b"
+    rf"|\b(?P<hday>{_HI_DOW_RE})\s+ko\b"
     rf"|\b(?P<plural>(?:sundays|mondays|tuesdays|wednesdays|thursdays|fridays|saturdays))\b"
     rf"|\b(?P<range>mon(?:day)?\s*(?:-|to|till|through)\s*(?:fri|sat)(?:day)?)\b"
     r"|\b(?P<weekdays>(?:on\s+)?weekdays)\b"
@@ -586,13 +598,16 @@ _SCHED_MONTHDAY = re.compile(
     r"(?:day\s+)?of\s+(?:every|each|the)\s+month\b"
     r"|\b(?:at\s+the\s+)?(?P<start>start|beginning)\s+of\s+(?:every|each|the)\s+month\b"
     r"|\bon\s+the\s+(?P<d4>\d{1,2})(?:st|nd|rd|th)\b"
+    r"|\b(?P<d5>\d{1,2})\s+(?:tarikh|tareekh|taarikh)\b"
 )
 _SCHED_TIME = re.compile(
     r"\b(?:at\s+)?(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?\s*(?P<ap>am|pm|a\.m\.?|p\.m\.?)(?![a-z])"
     r"|\bat\s+(?P<h2>\d{1,2})(?:[:.](?P<m2>\d{2}))?(?:\s*o'?clock)?\b(?!\s*(?:%|days?|hours?|minutes?|mins?))"
     r"|\b(?:at\s+)?(?P<word>noon|midday|midnight)\b"
+    r"|\b(?P<h3>\d{1,2})(?:[:.](?P<m3>\d{2}))?\s*baje\b"
 )
 _SCHED_TOD = re.compile(r"\b(?:in\s+the\s+|every\s+|each\s+|at\s+|by\s+)?(?P<tod>morning|afternoon|"
+                        r"subah|savere|dopahar|shaam|sham|raat|"
                         r"evening|night|tonight|"
                         r"end\s+of\s+(?:the\s+)?day|close\s+of\s+business|closing\s+time)\b")
 
@@ -620,8 +635,8 @@ def _find_schedule(work: str, *, allow_time_only: bool) -> _Trigger | None:
         dom, freq = f"*/{max(n, 1)}", "day"
     for m in _SCHED_DOW.finditer(work):
         spans.append(m.span())
-        if m.group("days") or m.group("plural"):
-            text = m.group("days") or m.group("plural")
+        if m.group("days") or m.group("plural") or m.group("hday"):
+            text = m.group("days") or m.group("plural") or m.group("hday")
             days = sorted({_DOW[d.rstrip("s") if d.rstrip("s") in _DOW else d]
                            for d in re.findall(_DOW_RE, text)})
             dow = ",".join(str(d) for d in days)
@@ -633,7 +648,7 @@ def _find_schedule(work: str, *, allow_time_only: bool) -> _Trigger | None:
         break
     m = _SCHED_MONTHDAY.search(work)
     if m and (freq is None or freq == "day") and dow == "*":
-        day = m.group("d") or m.group("d2") or m.group("d3") or m.group("d4")
+        day = m.group("d") or m.group("d2") or m.group("d3") or m.group("d4") or m.group("d5")
         if day is None and m.group("first"):
             day = str({"first": 1, "second": 2, "third": 3, "fifth": 5, "tenth": 10, "fifteenth": 15,
                        "twentieth": 20}[m.group("first")])
@@ -649,7 +664,9 @@ def _find_schedule(work: str, *, allow_time_only: bool) -> _Trigger | None:
         unit_match = m
         break
     if unit_match:
-        unit = (unit_match.group("u") or unit_match.group("adv") or "").replace(" ", "")
+        hi = " ".join((unit_match.group("hi") or "").split())
+        unit = _HINGLISH_UNIT.get(hi, "day" if hi else (unit_match.group("u") or unit_match.group("adv") or ""))
+        unit = unit.replace(" ", "")
         spans.append(unit_match.span())
         if unit in ("hour", "hourly"):
             if freq is None:
@@ -683,8 +700,8 @@ def _find_schedule(work: str, *, allow_time_only: bool) -> _Trigger | None:
         if m.group("word"):
             hour, minute = _TOD[m.group("word")], "0"
         else:
-            h = int(m.group("h") or m.group("h2"))
-            mins = int(m.group("m") or m.group("m2") or 0)
+            h = int(m.group("h") or m.group("h2") or m.group("h3"))
+            mins = int(m.group("m") or m.group("m2") or m.group("m3") or 0)
             ap = (m.group("ap") or "").replace(".", "")
             if h > 23 or mins > 59:
                 return None
@@ -697,7 +714,7 @@ def _find_schedule(work: str, *, allow_time_only: bool) -> _Trigger | None:
                     h += 12
                 elif tod_hour is None:
                     guess = h + 12 if 1 <= h <= 6 else h
-                    notes.append(f"I took {m.group('h') or m.group('h2')} as {format_time(guess, mins)}.")
+                    notes.append(f"I took {h} as {format_time(guess, mins)}.")
                     h = guess
             hour, minute = h, str(mins)
     if freq is None:
@@ -1007,7 +1024,8 @@ _KINDS: list[tuple[str, re.Pattern[str]]] = [
                          r"raise|"
                          r"lower)\b[^.]*\bstock\b|\bstock\s+(?:of\s+\w+\s+)?(?:by|up|down)\b|\brestock\b|"
                          r"\b(?:add|reduce|deduct|remove)\s+\d+")),
-    ("document", re.compile(r"\b(?:invoice|bill)\s*(?:pdf|copy|document)\b|\b(?:send|share|forward|"
+    # a PDF here is always the invoice's: "send the pdf to the customer", "whatsapp them a pdf copy"
+    ("document", re.compile(r"\b(?:invoice|bill)\s*(?:pdf|copy|document)\b|\bpdf\b|\b(?:send|share|forward|"
                             r"whatsapp)\s+"
                             r"(?:\w+\s+){0,3}?(?:a|the)\s+copy\b|\b(?:pdf|copy)\s+of\s+(?:the\s+|their\s+)?"
                             r"(?:invoice|bill)\b|\b(?:send|whatsapp|share|"
@@ -1022,7 +1040,7 @@ _KINDS: list[tuple[str, re.Pattern[str]]] = [
                             r"\breceipt\b|\bnote\b|\bupdate\s+(?:me|them|him|her)\b|\bask\s+(?:them|him|"
                             r"her|the\s+"
                             r"customer|for)\b|\breach\s+out\b|\bfollow\s+up\b|\bnudge\b|\bnotification\b|"
-                            r"\bforward\b|\bshare\b|\bbhej(?:o|do|na)?\b|\b(?:re)?order\s+(?:more|some|new|stock|from)\b")),
+                            r"\bforward\b|\bshare\b|\bbhej(?:o|do|na)?\b|\bbata(?:o|na|\s+do|\s+dena)?\b|\b(?:re)?order\s+(?:more|some|new|stock|from)\b")),
 ]
 
 _ME_RE = re.compile(r"\b(?:me|myself|owner|us|mujhe|mujhko)\b")
@@ -1429,11 +1447,11 @@ class _Builder:
 
     def _sales(self, t: _Text, s: int, e: int) -> list[_Step]:
         w = t.work[s:e]
-        if re.search(r"\bweek", w):
+        if re.search(r"\b(?:week|hafte|hafta)", w):
             period = "week"
-        elif re.search(r"\bmonth", w):
+        elif re.search(r"\b(?:month|mahine|mahina)", w):
             period = "month"
-        elif re.search(r"\b(?:today|day|daily|tonight)", w):
+        elif re.search(r"\b(?:today|day|daily|tonight|aaj|din)", w):
             period = "today"
         else:
             period = {"week": "week", "month": "month"}.get(self.freq or "", "today")
@@ -1772,6 +1790,23 @@ def _dedupe(items: list[str]) -> list[str]:
         if item not in out:
             out.append(item)
     return out
+
+
+Part = tuple[str, str, dict[str, Any]]
+"""One step given by its parts: ``(id, service.task, params)``."""
+
+
+def draft_from_parts(trigger: str, params: dict[str, Any], condition: str | None, yes: list[Part],
+                     no: list[Part], *, name: str = "", notes: list[str] | None = None,
+                     missing: list[str] | None = None) -> Draft:
+    """The graph `draft_from_text` builds (trigger → optional check → the steps of each branch), from parts
+    chosen elsewhere (a language model): validated (`BlueprintInvalid`), laid out, retried like the parser's
+    steps, and named like them unless ``name`` is given."""
+    bp = _assemble(_Step(trigger, dict(params), "trigger_1"), condition,
+                   [_Step(key, dict(p), node_id) for node_id, key, p in yes],
+                   [_Step(key, dict(p), node_id) for node_id, key, p in no])
+    validate(bp)
+    return Draft(bp, name.strip()[:80] or _flow_name(bp), _dedupe(notes or []), _dedupe(missing or []))
 
 
 # ---------------------------------------------------------------------------

@@ -38,11 +38,18 @@ def _context(turn_deps: Deps, expecting: str | None) -> Any:
 
 
 def understand_node(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
-    """Turn the text into an `Understanding`, in light of any question the bot just asked."""
-    from intents.understand import understand
+    """Turn the text into an `Understanding`, in light of any question the bot just asked.
+
+    The one place the agent chooses between the offline engine and the model (`intents.llm`).
+    The answer to a confirmation (``confirm_node``) is read offline: it is YES, NO or a change to
+    the waiting draft, and when it turns out to be a new message it comes back through here.
+    """
+    from intents.llm import understand_message
 
     pending = state.get("pending")
-    u = understand(state.get("text", ""), _context(runtime.context, pending.get("expecting") if pending else None))
+    deps = runtime.context
+    u = understand_message(state.get("text", ""), _context(deps, pending.get("expecting") if pending else None),
+                           deps.runtime.config)
     return {"u": u.model_dump(mode="json"), "redo": False}
 
 

@@ -101,7 +101,7 @@ def qty_text(q: Decimal | int | float | None) -> str:
     return format(value.normalize(), "f")
 
 
-_PLURAL_UNITS = {"foot": "feet", "inch": "inches", "box": "boxes"}
+_PLURAL_UNITS = {"foot": "feet", "inch": "inches", "box": "boxes", "loaf": "loaves"}
 _NO_PLURAL = {"kg", "g", "mg", "ml", "cm", "mm", "sqft", "dozen"}
 
 

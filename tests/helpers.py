@@ -220,9 +220,11 @@ def finished(db: Database, sids: Iterable[str]) -> list[Message] | None:
 # Everything of Munshi's that a worker could pick up from the developer's environment.
 _MUNSHI_VARS = ("MUNSHI_HOME", "MUNSHI_QUEUE", "MUNSHI_SECRET_KEY", "DATABASE_URL", "REDIS_URL",
                 "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_WHATSAPP_FROM", "WHATSAPP_TRANSPORT",
-                "PUBLIC_BASE_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL", "RAZORPAY_KEY_ID",
+                "PUBLIC_BASE_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "OPENAI_TIMEOUT",
+                "RAZORPAY_KEY_ID",
                 "RAZORPAY_KEY_SECRET", "RAZORPAY_WEBHOOK_SECRET", "GOOGLE_SERVICE_ACCOUNT_FILE", "SMTP_URL",
-                "ALLOWED_SENDERS", "MAX_VOICE_SECONDS", "TRANSCRIBE_BACKEND", "TWILIO_API_BASE")
+                "ALLOWED_SENDERS", "MAX_VOICE_SECONDS", "TRANSCRIBE_BACKEND", "TWILIO_API_BASE",
+                "RAZORPAY_API_BASE")
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -243,14 +245,16 @@ def env_for(config: Config, **extra: str | None) -> dict[str, str]:
                 "TWILIO_AUTH_TOKEN": config.twilio_auth_token,
                 "TWILIO_WHATSAPP_FROM": config.twilio_whatsapp_from,
                 "PUBLIC_BASE_URL": config.public_base_url, "OPENAI_API_KEY": config.openai_api_key,
-                "OPENAI_BASE_URL": config.openai_base_url, "RAZORPAY_KEY_ID": config.razorpay_key_id,
+                "OPENAI_BASE_URL": config.openai_base_url, "OPENAI_MODEL": config.openai_model,
+                "OPENAI_TIMEOUT": str(config.openai_timeout), "RAZORPAY_KEY_ID": config.razorpay_key_id,
                 "RAZORPAY_KEY_SECRET": config.razorpay_key_secret,
                 "RAZORPAY_WEBHOOK_SECRET": config.razorpay_webhook_secret,
                 "GOOGLE_SERVICE_ACCOUNT_FILE": config.google_service_account_file,
                 "SMTP_URL": config.smtp_url,
                 "ALLOWED_SENDERS": ",".join(config.allowed_senders) or None,
                 "MAX_VOICE_SECONDS": str(config.max_voice_seconds),
-                "TRANSCRIBE_BACKEND": config.transcribe_backend, "TWILIO_API_BASE": config.twilio_api_base}
+                "TRANSCRIBE_BACKEND": config.transcribe_backend, "TWILIO_API_BASE": config.twilio_api_base,
+                "RAZORPAY_API_BASE": config.razorpay_api_base}
     for key, value in {**optional, **extra}.items():
         env[key] = "" if value is None else value
     return env

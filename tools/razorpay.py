@@ -3,6 +3,7 @@
 Razorpay's REST API (``POST https://api.razorpay.com/v1/payment_links``,
 basic auth with the key id and secret) with the business's ``razorpay``
 connection, else ``RAZORPAY_KEY_ID``/``RAZORPAY_KEY_SECRET``.
+``RAZORPAY_API_BASE`` points it at a stand-in for Razorpay (tests).
 
 Exactly once: the link's ``reference_id`` is derived from the idempotency key
 and Razorpay refuses a second link with the same reference, so a retried
@@ -130,7 +131,7 @@ class CreatePaymentLink(BaseTool):
             body["reference_id"] = reference
         release(ctx)
         transport = ctx.extra.get("razorpay_transport") or self.transport
-        base = ctx.extra.get("razorpay_base_url") or self.base_url
+        base = getattr(config_of(ctx), "razorpay_api_base", None) or self.base_url
         with httpx.Client(base_url=base, auth=(key_id, key_secret), timeout=TIMEOUT, transport=transport,
                           trust_env=False) as client:
             try:

@@ -1,6 +1,6 @@
 """Flows ("workflows" in the original design's API), their runs and analytics.
 
-The same code as chat underneath: `flows.phrases.draft_from_text` drafts,
+The same code as chat underneath: `intents.llm.draft_flow` drafts,
 `flows.store` validates, versions and switches flows on and off,
 `flows.engine.retry_run` retries; manual runs are `Run` rows handed to the
 same RQ job (`flows.dispatch.enqueue_runs`) as runs started by events.
@@ -128,9 +128,9 @@ def delete_workflow(flow_id: str) -> tuple[str, int]:
     description="Nothing is saved: send the blueprint to /api/workflow/save.",
 )
 def draft_workflow(body: DraftRequest) -> Response:
-    from flows.phrases import draft_from_text
+    from intents.llm import draft_flow
 
-    draft = draft_from_text(body.text)
+    draft = draft_flow(body.text, _rt().config)
     return jsonify(
         {
             "name": draft.name,

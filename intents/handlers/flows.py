@@ -23,8 +23,9 @@ way, saved as a new version only on YES), `test_flow` and `retry_run`.
 `route` picks these from the words when the understanding engine's intent is
 coarser ("show my payment automation", "rename … to …").
 
-Drafting is offline (`flows.phrases`); an OpenAI structured-output drafter is
-not wired in yet.
+Drafting goes through `intents.llm.draft_flow`: OpenAI structured outputs when
+``OPENAI_API_KEY`` is set, the offline parser (`flows.phrases`) otherwise and
+whenever the model fails; changes by talking are always read offline.
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ from sqlalchemy import func, select
 
 from bot.errors import MunshiError, NotFound
 from flows import store, validate
-from flows.phrases import Draft, draft_from_text, edit_draft, parse_rename
+from flows.phrases import Draft, edit_draft, parse_rename
 from flows.schema import Blueprint
 from flows.summary import describe_trigger
 from intents.builder import (
@@ -53,6 +54,7 @@ from intents.builder import (
     status_word,
 )
 from intents.handlers.types import Outcome, Turn
+from intents.llm import draft_flow
 from storage.models import Flow, FlowStatus, Run, RunStatus
 
 DRAFT = "flow_draft"
@@ -292,9 +294,9 @@ def _pick(turn: Turn, u: Any, ref: str | None, intent: str, *, prefer: str | Non
 # ------------------------------------------------------------------------------------ building
 
 def _draft_from_words(turn: Turn, text: str) -> Draft:
-    """`draft_from_text`, with the saved numbers of customers named as recipients filled in."""
+    """`draft_flow`, with the saved numbers of customers named as recipients filled in."""
     filled, notes = fill_known_numbers(turn.session, turn.business_id, text)
-    draft = draft_from_text(filled)
+    draft = draft_flow(filled, _config(turn))
     draft.notes = [*notes, *draft.notes]
     return draft
 

@@ -366,7 +366,14 @@ def edit_invoice(turn: Turn, u: Any) -> Outcome:
                 [f"{name} is the only item on {inv.number}; send *cancel that* to cancel the bill."]
             )
         lines, changed_lines = kept, True
-    if quantity is not None or price is not None or qty_unit_ or rename:
+    # each change to one line: "make dal 4 kg and sugar 1 kg" names several, "change it to 5 bags" one
+    edits = [
+        (it["product"], dec(it["quantity"]), it["unit"], dec(it["unit_price"]), it["price_unit"], None)
+        for it in map(_item_dict, changes.get("lines") or [])
+    ]
+    if not edits and (quantity is not None or price is not None or qty_unit_ or rename):
+        edits = [(target_product, quantity, qty_unit_, price, price_unit, rename)]
+    for target_product, quantity, qty_unit_, price, price_unit, rename in edits:
         if target_product:
             chosen = [ln for ln in lines if _line_matches(ln, target_product)]
         elif len(lines) == 1:
@@ -376,6 +383,8 @@ def edit_invoice(turn: Turn, u: Any) -> Outcome:
             chosen = [ln for ln in lines if unit and canonical_unit(ln["unit"]) == canonical_unit(unit)]
         if len(chosen) != 1:
             names = ", ".join(ln["product"] for ln in lines)
+            if target_product and not chosen:
+                return Outcome([f"{target_product} isn't on {inv.number} ({names})."])
             return Outcome(
                 [f"Which item on {inv.number} should change ({names})? e.g. *make {lines[0]['product']} 5*"]
             )
@@ -591,15 +600,12 @@ def confirm_send_invoice(turn: Turn, confirm: dict[str, Any]) -> Outcome:
 def payment_link(turn: Turn, u: Any) -> Outcome:
     """ "send Mahesh a payment link": a Razorpay link for what is due, sent after the owner's YES."""
     from tools import registry
+    from tools.base import ToolContext
+    from tools.connections import not_connected
 
     if "razorpay.create_payment_link" not in registry.REGISTRY or not _razorpay_ready(turn):
-        return Outcome(
-            [
-                "Payment links need Razorpay. Connect your account on the server with "
-                "`python -m bot connect razorpay --business <your number> ...` "
-                "(never send keys in chat)."
-            ]
-        )
+        how = not_connected(ToolContext(session=turn.session, business_id=turn.business_id), "razorpay").message
+        return Outcome([f"Payment links need Razorpay. {how}\nNever send the keys in chat."])
     target = _target(turn, u)
     if isinstance(target, Outcome):
         return target
@@ -653,8 +659,8 @@ def _razorpay_ready(turn: Turn) -> bool:
     )
 
 
-def create_link(turn: Turn, inv: Invoice, amount: Decimal, key: str) -> str | None:
-    """A Razorpay short URL for ``amount`` of ``inv`` (None when Razorpay can't make one)."""
+def create_link(turn: Turn, inv: Invoice, amount: Decimal, key: str) -> tuple[str | None, str | None]:
+    """A Razorpay short URL for ``amount`` of ``inv``; else None and why Razorpay made none."""
     try:
         out = run_tool(
             turn,
@@ -664,9 +670,10 @@ def create_link(turn: Turn, inv: Invoice, amount: Decimal, key: str) -> str | No
             description=f"Invoice {inv.number}",
             _key=key,
         )
-    except (MunshiError, KeyError):
-        return None
-    return out.get("short_url")
+    except MunshiError as exc:
+        return None, exc.message
+    url = out.get("short_url")
+    return url, None if url else "Razorpay sent no link back"
 
 
 def confirm_payment_link(turn: Turn, confirm: dict[str, Any]) -> Outcome:
@@ -675,9 +682,9 @@ def confirm_payment_link(turn: Turn, confirm: dict[str, Any]) -> Outcome:
     if inv is None or inv.business_id != turn.business_id:
         return Outcome(["That invoice is gone, so I sent nothing."])
     amount = Decimal(confirm["amount"])
-    url = create_link(turn, inv, amount, f"link-{inv.id}-{confirm.get('nonce')}")
+    url, problem = create_link(turn, inv, amount, f"link-{inv.id}-{confirm.get('nonce')}")
     if not url:
-        return Outcome(["⚠️ Razorpay didn't give me a link. Please check the connection and try again."])
+        return Outcome([f"⚠️ {(problem or '').rstrip('.')}. Nothing was sent to {inv.customer.name}."])
     body = (
         f"Namaste {inv.customer.name} 🙏\nYou can pay {inr(int(amount * 100))} for invoice {inv.number} "
         f"here: {url}\nThank you!"

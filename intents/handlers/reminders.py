@@ -121,4 +121,4 @@ def _link(turn: Turn, invoice: Any, due_paise: int, key: str) -> str | None:
 
     if not _razorpay_ready(turn):
         return None
-    return create_link(turn, invoice, Decimal(due_paise) / 100, key)
+    return create_link(turn, invoice, Decimal(due_paise) / 100, key)[0]

@@ -15,11 +15,18 @@ _FLOW_NOUN = (
 _FLOW_NOUN_RX = compile_i(rf"\b{_FLOW_NOUN}\b")
 _DAYS = (
     r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
-    r"mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)s?"
+    r"mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun|ravivar|raviwar|itwar|somvar|somwar|mangalvar|mangalwar|"
+    r"budhvar|budhwar|guruvar|guruwar|shukravar|shukrawar|shanivar|shaniwar)s?"
 )
 _TRIGGER_START = compile_i(
     r"^(?:(?:and|also|then|ok|okay|so)\s+)?(?:when|whenever|every\s*time|each\s+time|if|once|as\s+soon\s+as|after|"
     r"jab\s+bhi|jab|agar|any\s*time|anytime|in\s+case)\b"
+)
+#: Hinglish events: "har payment pe", "payment aane par", "bill banne ke baad", "stock kam hone pe"
+_HINGLISH_EVENT = compile_i(
+    r"\bhar\s+(?:ek\s+)?(?:naye?\s+|nayi\s+|new\s+)?(?:payment|invoice|bill|sale|order)s?\s+(?:pe|par|per|ke\s+baad)\b|"
+    r"\b(?:payments?|paisa|paise|invoice|bill|stock|maal)\s+(?:\w+\s+)?(?:aane|milne|aate|milte|banne|bante|katne|"
+    r"hone|jama\s+hone)\s+(?:pe|par|per|ke\s+baad|hi)\b"
 )
 _QUESTION_WHEN = compile_i(
     r"^(?:when|if)\s+(?:did|was|is|will|do|does|are|were|has|have|can|should)\s+(?:i|we|the\s+last|my|he|she|it)\b"
@@ -32,7 +39,7 @@ _SCHEDULE = compile_i(
     r"\b\d+\s+days?\s+(?:after|before|later)\b|\bat\s+(?:the\s+)?(?:end|start)\s+of\s+(?:the\s+|every\s+|each\s+)?(?:day|week|month)\b"
 )
 _TIME = compile_i(
-    r"\b(?:at|by|around)\s+\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.|baje|o'?clock)\b|\b\d{1,2}\s*(?:am|pm)\b"
+    r"\b(?:at|by|around)\s+\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.|baje|o'?clock)\b|\b\d{1,2}\s*(?:am|pm|baje)\b"
 )
 _ACTION = compile_i(
     r"\b(?:send|sends|whatsapp|message|msg|email|e-mail|mail|sms|text|notify|alert|tell|inform|remind|log|"
@@ -155,7 +162,7 @@ def is_flow_description(p: Prepared) -> bool:
     action = _ACTION.search(low)
     if not action:
         return False
-    if _TRIGGER_START.search(low):
+    if _TRIGGER_START.search(low) or _HINGLISH_EVENT.search(low):
         return True
     if _SCHEDULE.search(low) or (_TIME.search(low) and re.search(r"\b(?:every|daily|roz|each|har)\b", low)):
         return True

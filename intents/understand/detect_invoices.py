@@ -8,6 +8,7 @@ from typing import Any
 
 from intents.understand.common import compile_i, find_period, result
 from intents.understand.items import clean_product, parse_chunk, parse_items
+from intents.understand.lexicon import words
 from intents.understand.names import _HONORIFICS, match_product
 from intents.understand.parties import (
     NameSpan,
@@ -72,9 +73,26 @@ _E_SHOULD = compile_i(
     r"customer|product|item|it|that|this|total|count)\s+(?:should\s+(?:be|have\s+been)|must\s+be|needs?\s+to\s+be|"
     r"was\s+supposed\s+to\s+be|is\s+actually|was\s+actually|hona\s+chahiye|ho\s+ga)\s+(?P<v>.+)$"
 )
+# one line of the invoice by its product: "make dal 4 kg", "change dal to 4 kg", "dal ko 4 kg kar do",
+# "sugar should be 3 kg"
 _E_PROD_TO = compile_i(
-    _EDIT_LEAD + r"(?:change|make|update|correct|set|modify|edit|fix)\s+(?:the\s+)?(?P<prod>[a-z][a-z ]*?)\s+"
-    r"(?:to|as|into|=)\s*(?P<v>\d.*)$"
+    _EDIT_LEAD + r"(?:please\s+)?(?P<verb>change|make|update|correct|set|modify|edit|fix)\s+(?:the\s+)?"
+    r"(?P<prod>[a-z][a-z ]*?)\s+(?P<to>(?:to|as|into|=)\s*)?(?P<v>\d.*?)(?:\s+(?:instead|only|please|pls))?$"
+)
+_E_PROD_SHOULD = compile_i(
+    _EDIT_LEAD + r"(?:the\s+)?(?P<prod>[a-z][a-z ]*?)\s+(?:should\s+(?:be|have\s+been)|must\s+be|needs?\s+to\s+be|"
+    r"was\s+supposed\s+to\s+be)\s+(?P<v>\d.*)$"
+)
+_E_PROD_KAR = compile_i(
+    _EDIT_LEAD + r"(?:the\s+)?(?P<prod>[a-z][a-z ]*?)\s+(?P<part>(?:ko|ka|ki|ke)\s+)?(?:(?:quantity|qty)\s+)?"
+    r"(?P<v>\d.*?)\s+(?:kar\s+do|karo|kardo|kar\s+dijiye|kar\s+de|kar\s+dena|hona\s+chahiye)$"
+)
+_BY_PRODUCT = (_E_PROD_TO, _E_PROD_SHOULD, _E_PROD_KAR)
+#: words that name no line of an invoice ("make payment 500", "isme 2 add karo")
+_NOT_A_LINE = words(
+    "payment payments amount total stock inventory limit threshold reminder reminders time number phone name "
+    "address customer balance due dues advance discount gst tax isme usme ismein usmein mujhe hume humein isko "
+    "usko inko unko"
 )
 _E_LEAD_IS = compile_i(
     r"^(?:actually|sorry|no|oops|correction|wait|galti|i\s+meant?)[\s,!:.-]+(?:the\s+)?"
@@ -94,10 +112,22 @@ _E_ADD = compile_i(
     r"^(?:also\s+|and\s+|plus\s+)?(?:add|include|put)\s+(?P<items>.+?)\s+(?:to|in|into|on)\s+(?:the\s+|that\s+|this\s+|"
     r"last\s+|same\s+|his\s+|her\s+|my\s+|previous\s+|(?P<cust>[a-z]+)\s+'s\s+)*(?:last\s+)?(?:invoice|bill|order)\b"
 )
+# "add 2 kg sugar at 45 to it": a named product can't be "it", so "it" is the invoice being talked about
+_E_ADD_IT = compile_i(
+    r"^(?:also\s+|and\s+|plus\s+)?(?:add|include|put)\s+(?P<items>.+?)\s+(?:to|in|into|on)\s+(?:it|that|this|"
+    r"the\s+same(?:\s+one)?|same\s+one|that\s+one|this\s+one|the\s+last\s+one)(?:\s+(?:too|also|as\s+well))?$"
+)
+_HERE = r"(?:is|us)\s*(?:(?:bill|invoice)\s+)?(?:me|mein|mai|main)"
+# "isme 2 kg sugar 45 wala bhi add karo", "2 kg sugar bhi usme jod do"
+_E_ADD_HINDI = compile_i(
+    rf"^(?:(?P<pre>{_HERE})\s+)?(?P<items>.+?)\s+(?:bhi\s+)?(?:(?P<post>{_HERE})\s+)?(?:bhi\s+)?"
+    r"(?:add|jod|jodo|daal|dalo|daalo|likh|likho)(?:\s+(?:kar\s+do|karo|kardo|do|dena|de|dijiye))?$"
+)
 _E_ADD2 = compile_i(r"^(?:also|plus|and\s+also)\s+(?:add\s+)?(?P<items>\d.+)$")
 _E_REMOVE = compile_i(
-    r"^(?:remove|delete|take\s+out|drop)\s+(?:the\s+)?(?P<items>.+?)\s+(?:from)\s+(?:the\s+|that\s+|this\s+|last\s+|"
-    r"same\s+)*(?:invoice|bill|order)\b"
+    r"^(?:remove|delete|take\s+out|drop)\s+(?:the\s+)?(?P<items>.+?)\s+(?:from)\s+(?:(?:the\s+|that\s+|this\s+|last\s+|"
+    r"same\s+)*(?:invoice|bill|order)\b|(?:it|that|this)$)|"
+    rf"^{_HERE}\s+se\s+(?P<items2>.+?)\s+(?:hata|hatao|nikal|nikalo|nikaal)(?:\s+(?:do|dena|de|dijiye))?$"
 )
 _E_REPLACE = compile_i(
     r"^(?:replace|swap|change)\s+(?P<old>[a-z][a-z ]*?)\s+(?:with|to|for|by)\s+(?P<new>[a-z][a-z ]*)$"
@@ -185,6 +215,25 @@ def _after_quantity(p: Prepared, span: NameSpan) -> bool:
     return prev.is_num or normalize_unit(prev.low) is not None
 
 
+def _leading_name(p: Prepared, ctx: Context) -> NameSpan | None:
+    """A name that opens the message before its items: "Vikram - 3 pcs switch board 250 each", "mahesh 8 bags".
+
+    It counts when it is set off by ":", "-" or ",", followed straight by a number, capitalized in a message
+    that uses capitals, or a known customer.
+    """
+    if not p.tokens or not p.tokens[0].is_word:
+        return None
+    span = name_forward(p, 0)
+    if span is None:
+        return None
+    span = trim_to_known(span, p, ctx.customers)
+    known = known_customer(p, ctx.customers)
+    if (p.mixed_case and p.tokens[0].text[:1].isupper()) or (known and known.start == 0):
+        return span
+    nxt = p.tokens[span.end] if span.end < len(p.tokens) else None
+    return span if nxt is not None and (nxt.low in (":", ",", "-") or nxt.is_num) else None
+
+
 def _invoice_customer(p: Prepared, ctx: Context) -> NameSpan | None:
     """The customer of a new invoice, tried in the order owners write it."""
     toks = p.tokens
@@ -215,6 +264,9 @@ def _invoice_customer(p: Prepared, ctx: Context) -> NameSpan | None:
             span = name_backward(p, a + 1)
             if span and not _after_quantity(p, span):
                 return trim_to_known(span, p, ctx.customers)
+    lead = _leading_name(p, ctx)
+    if lead is not None:
+        return lead
     for k, w in enumerate(lows):
         if w in ("for", "to") and k + 1 < len(toks) and not toks[k + 1].is_num:
             span = name_forward(p, k + 1)
@@ -325,18 +377,7 @@ def detect_bare_items(p: Prepared, ctx: Context) -> Understanding | None:
     low = p.low
     if not any(t.is_num for t in p.tokens):
         return None
-    span = None
-    if p.tokens and p.tokens[0].is_word:
-        span = name_forward(p, 0)
-        if span:
-            span = trim_to_known(span, p, ctx.customers)
-            known = known_customer(p, ctx.customers)
-            if not (p.mixed_case and p.tokens[0].text[:1].isupper()) and not (known and known.start == 0):
-                nxt = p.tokens[span.end].low if span.end < len(p.tokens) else ""
-                if nxt not in (":", ",", "-") and not (
-                    span.end < len(p.tokens) and p.tokens[span.end].is_num
-                ):
-                    span = None
+    span = _leading_name(p, ctx)
     seg = _segment_after(p, span)
     items = [i for i in parse_items(seg) if i.product or i.quantity is not None]
     if span:
@@ -456,8 +497,14 @@ def detect_edit(p: Prepared, ctx: Context) -> Understanding | None:
     if re.search(r"\b(?:automation|flow|workflow|gstin|email|phone|number\s+to|address|threshold)\b", low):
         return None
     m = _E_ADD.search(low) or _E_ADD2.search(low)
+    # "add 2 kg sugar at 45 to it": "it" is the bill when the item comes priced ("add 2 fans to it" may be stock)
+    pronoun = None if m else _E_ADD_IT.search(low) or _E_ADD_HINDI.search(low)
+    if pronoun is not None and (pronoun.re is _E_ADD_IT or pronoun.group("pre") or pronoun.group("post")):
+        m = pronoun
     if m:
         items = [i for i in parse_items(m.group("items")) if i.product]
+        if m is pronoun and any(i.unit_price is None for i in items):
+            items = []
         if items:
             cust = m.groupdict().get("cust")
             return result(
@@ -471,7 +518,8 @@ def detect_edit(p: Prepared, ctx: Context) -> Understanding | None:
             )
     m = _E_REMOVE.search(low)
     if m:
-        names = [clean_product(c.split()) for c in re.split(r",|\band\b", m.group("items"))]
+        listed = m.group("items") or m.group("items2")
+        names = [clean_product(c.split()) for c in re.split(r",|\band\b|\baur\b", listed)]
         names = [n for n in names if n]
         if names:
             return result(
@@ -500,7 +548,7 @@ def detect_edit(p: Prepared, ctx: Context) -> Understanding | None:
             start = p.low.find(name)
             written = p.text[start : start + len(name)] if start >= 0 else name
             return result(p, "edit_invoice", 0.85, changes={"customer": title_name(written)})
-    for rx in (_E_MAKE_IT, _E_FIELD, _E_SHOULD, _E_LEAD_IS, _E_NOT, _E_NOT2, _E_ACTUALLY, _E_IS, _E_PROD_TO):
+    for rx in (_E_MAKE_IT, _E_FIELD, _E_SHOULD, _E_LEAD_IS, _E_NOT, _E_NOT2, _E_ACTUALLY, _E_IS, *_BY_PRODUCT):
         m = rx.search(low)
         if not m:
             continue
@@ -511,8 +559,19 @@ def detect_edit(p: Prepared, ctx: Context) -> Understanding | None:
         if field in ("name",) and re.search(r"\b(?:shop|business|store|company|my|our)\b", low):
             return None
         v = gd["v"]
-        if rx is _E_PROD_TO and re.search(r"\b(?:stock|inventory|price|rate|threshold|customer)\b", low):
-            return None
+        if rx in _BY_PRODUCT:
+            if re.search(r"\b(?:stock|inventory|price|rate|threshold|customer)\b", low):
+                return None
+            if _INV_RX.search(gd["prod"]) or known_customer(p, ctx.customers) or set(gd["prod"].split()) & _NOT_A_LINE:
+                continue  # "make bill Mahesh 4 bags cement" is a new invoice
+            if rx is _E_PROD_TO and gd["verb"].lower() == "set" and not gd["to"]:
+                continue  # "set cement 20 bags" may be the stock; "set cement to 20 bags" is this bill
+            lines = [i for i in parse_items(f"{gd['prod']} {v}") if i.product and i.quantity is not None]
+            if len(lines) > 1:  # "make dal 4 kg and sugar 1 kg"
+                return result(p, "edit_invoice", 0.85, changes={"lines": lines}, invoice_number=p.invoice_number)
+            v = re.split(r"\b(?:to|into|se)\s+(?=\d)", v)[-1]  # "change cement 5 bags to 6 bags", "3 se 4 kg"
+            if rx is _E_PROD_KAR and not (gd["part"] or parse_chunk(v, unit_as_product=False).unit):
+                continue  # "sugar 40 kar do" may be the stock; "sugar 4 kg kar do" is this bill
         if field in ("price", "rate") and (gd.get("prod") or re.match(r"^(?:of|for)\s+[a-z]", v)):
             return None  # "set rice price to 55", "change price of fan to 1900": the catalogue price
         if field in ("customer", "customer name", "name"):
@@ -560,7 +619,7 @@ def detect_cancel(p: Prepared, ctx: Context) -> Understanding | None:
         return None
     if re.search(
         r"\b(?:automation|flow|workflow|payment|payments|stock|inventory|customer|from\s+(?:the\s+)?"
-        r"(?:invoice|bill))\b",
+        r"(?:invoice|bill)|[a-z]+\s+from\s+(?:it|that|this)$|se\s+[a-z]+\s+(?:hata|hatao|nikal|nikalo))\b",
         low,
     ):
         return None
@@ -634,7 +693,7 @@ def detect_send(p: Prepared, ctx: Context) -> Understanding | None:
         low,
     ):
         return None
-    if not (_INV_RX.search(low) or _INVS_RX.search(low) or p.invoice_number) and not re.search(
+    if not (_INV_RX.search(low) or _INVS_RX.search(low) or p.invoice_number or "pdf" in p.words) and not re.search(
         r"^(?:please\s+)?(?:send|share|forward|resend|whatsapp|mail|email|bhej\w*)\s+(?:it|that|this)\b|"
         r"\b(?:it|that|this)\s+(?:bhej|bhejo|send|share)\b",
         low,

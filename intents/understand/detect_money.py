@@ -38,12 +38,15 @@ _STRONG_PAY = compile_i(
     r"jama|chukaye|chuka\s+diye|chukaya|pay\s+kiya|pay\s+kiye|pay\s+kar\s+diya|transfer\s+kiye|transfer\s+kiya|"
     r"gave|given|sent\s+(?:me|us)?|has\s+sent|paid\s+up)\b"
 )
+#: "Arjun ne 3000 paytm kiye": a Hinglish "did" is a payment when a payment method is named with it
+_DID = compile_i(r"\b(?:kiye|kiya|kiyaa|kiyi|kari|kare|kar\s+diye|kar\s+diya|kar\s+di|kardiye|kardiya|kardi)\b")
 _WEAK_PAY = compile_i(
     r"\b(?:received|receive|got|get|collected|collect|credited|recovered|mile|mila|mili|aaye|aaya|aayi|"
     r"came|come|mil\s+gaye|mil\s+gaya|le\s+liye|accepted|took)\b"
 )
 _OWNER_PAID = compile_i(
-    r"^(?:i|we|maine|humne|hamne)\s+(?:have\s+|just\s+|already\s+)?(?:paid|pay|gave|sent|transferred|diye)\b"
+    r"^(?:i|we|maine|humne|hamne)\s+(?:have\s+|just\s+|already\s+)?(?:paid|pay|gave|sent|transferred|diye)\b|"
+    r"^(?:maine|mene|humne|hamne)\b(?!.*\b(?:se|from)\b)"  # "maine 500 paytm kiye": the owner paid someone
 )
 _COLLECT = compile_i(
     r"\b(?:collect|collected|collection|collections|received|receive|receipts|got|came\s+in|come\s+in|came|"
@@ -161,6 +164,8 @@ def _is_stock_receipt(p: Prepared) -> bool:
     for k, t in enumerate(toks):
         if t.is_num and k + 1 < len(toks):
             nxt = toks[k + 1].low
+            if find_method(" ".join(x.low for x in toks[k + 1 : k + 3])):
+                continue  # "2000 google pay se": the way it was paid, not goods
             if nxt in UNIT_ALIASES or (
                 toks[k + 1].is_word
                 and nxt not in NAME_STOP
@@ -191,7 +196,8 @@ def detect_unpaid(p: Prepared, ctx: Context) -> Understanding | None:
 def detect_payment(p: Prepared, ctx: Context) -> Understanding | None:
     """Reads "Mahesh paid 700", "got 3000 from Rekha on PhonePe", "Meena ne 2000 diye"."""
     low = p.low
-    strong = _STRONG_PAY.search(low)
+    # "Rekha ko 500 paytm kiye" is the owner paying Rekha
+    strong = _STRONG_PAY.search(low) or (_DID.search(low) if find_method(low) and " ko " not in f" {low} " else None)
     weak = _WEAK_PAY.search(low)
     if not strong and not weak:
         has_num = any(t.is_num for t in p.tokens)

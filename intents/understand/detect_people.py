@@ -38,8 +38,15 @@ _PROFILE_NAME = compile_i(
     rf"\b{_BIZ}\s+(?:(?:ka|ki|ke)\s+)?(?:name|naam)\s*(?:is|:|=|-)?\s*|\b(?:call|rename)\s+{_MY}\s+{_BIZ}\s+(?:to\s+|as\s+)?|"
     rf"\b{_MY}\s+{_BIZ}\s+is\s+called\s+|\bname\s+of\s+{_MY}\s+{_BIZ}\s+is\s+)(?P<v>.+)$"
 )
+#: "address: 12 MG Road, Pune", "Address - Shop 4, Station Road": a labelled address with no one named is the owner's
+_ADDRESS_LABEL = (
+    r"^(?:(?:update|change|set|save|new)\s+(?:the\s+)?)?(?:address|addr|pata)\b(?!\s*(?:of|for)\b)\s*"
+    r"(?:is\s+|to\s+|[:=-]\s*|hai\s+)?(?=[^\s,]+[\s,]+\w)"  # two words at least
+    r"(?=.*[\d,]|(?:shop|flat|house|plot|office|building|near|opp|opposite)\b)"
+)
 _PROFILE_ADDRESS = compile_i(
-    rf"(?:\b{_MY}\s+(?:{_BIZ}\s*(?:'s\s+)?)?(?:address|location|pata)\s*(?:is|:|=|-|hai)?\s*|"
+    rf"(?:{_ADDRESS_LABEL}|"
+    rf"\b{_MY}\s+(?:{_BIZ}\s*(?:'s\s+)?)?(?:address|location|pata)\s*(?:is|:|=|-|hai)?\s*|"
     rf"\b{_BIZ}\s+address\s*(?:is|:|=|-)?\s*|\b(?:we\s+are|we're|i\s+am|i'm|{_MY}\s+{_BIZ}\s+is)\s+(?:located\s+)?at\s+)(?P<v>.+)$"
 )
 _PROFILE_STATE = compile_i(
@@ -87,7 +94,7 @@ def detect_profile(p: Prepared, ctx: Context) -> Understanding | None:
             state = state_from_gstin(p.gstin) if valid_gstin(p.gstin) else None
             return result(p, "set_profile", 0.95, gstin=p.gstin, state=state)
         return None
-    biz_field = rf"\b{_BIZ}\s+(?:(?:ka|ki|ke)\s+)?(?:name|naam|address|pata)\b|^state\s*[:=]"
+    biz_field = rf"\b{_BIZ}\s+(?:(?:ka|ki|ke)\s+)?(?:name|naam|address|pata)\b|^state\s*[:=]|{_ADDRESS_LABEL}"
     if not has_my and not re.search(biz_field, low):
         return None
     if re.search(rf"\b{_MY}\s+{_CUSTOMER_NOUN}", low):
@@ -267,7 +274,7 @@ def detect_update_customer(p: Prepared, ctx: Context) -> Understanding | None:
         if not p.email:
             missing.append("email")
     elif field in ("address",):
-        v = re.search(r"\baddress\s+(?:is|:|-|to|=)?\s*(?P<v>.+)$", p.raw, re.I)
+        v = re.search(r"\baddress\s+(?:(?:of|for)\s+.+?\s*(?=\bis\b|[:=-]))?(?:is|:|-|to|=)?\s*(?P<v>.+)$", p.raw, re.I)
         if v:
             slots["address"] = v.group("v").strip(" .")
         else:

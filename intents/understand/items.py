@@ -66,6 +66,8 @@ SERVICE_WORDS = words(
 )
 
 
+#: "5 types of rice" names no unit (every other word between a quantity and "of" is one: "2 loaves of bread")
+_NOT_UNITS = words("type types kind kinds sort sorts variety varieties brand brands size sizes colour colours color")
 #: a product name ends before these words ("geyser damaged in transport", "cement from Ambuja")
 _CUT_AT = words("in during while because due since from for by after before when as they it was were got")
 
@@ -153,6 +155,17 @@ def parse_chunk(chunk: str, unit_as_product: bool = True) -> Draft:
             used.add(j)
             if j + 1 < len(toks) and toks[j + 1] == "of":
                 used.add(j + 1)
+        elif (
+            j + 2 < len(toks)
+            and toks[j + 1] == "of"
+            and toks[j].isalpha()
+            and len(toks[j]) > 2  # not "1st of every month"
+            and toks[j] not in FILLER
+            and toks[j] not in _NOT_UNITS
+            and not toks[j + 2][0].isdigit()
+        ):
+            d.unit = singularize(toks[j])  # "3 sheets of plywood", "2 jars of pickle": any counting word
+            used.update({j, j + 1})
         if d.unit_price is None and len(nums) >= 2:
             pi = nums[-1]
             d.unit_price = Decimal(toks[pi])

@@ -72,6 +72,23 @@ _INV_CODE = re.compile(
     r"\b(?P<n>(?P<p>[A-Za-z]{2,6})[-/](?=[A-Za-z0-9/-]*\d)[A-Za-z0-9]+(?:[-/][A-Za-z0-9]+)*)\b"
 )
 _INV_GLUED = re.compile(r"\b(?P<n>inv\d{1,8})\b", re.IGNORECASE)
+# "show invoice 1", "paid 400 for bill 2", "invoice 3 cancel karo": a bare number right after the word is the
+# invoice's sequence when no item can follow it (the end, punctuation, or a word that never starts an item);
+# "to"/"for"/"ko" count only when the message does not open with the word ("invoice 5 to Mahesh" bills him),
+# and after a paying or making verb the number is an amount ("Mahesh paid the bill 1500", "make a bill 500")
+_INV_BARE = re.compile(
+    r"\b(?:invoice|bill|inv|invc)\s+(?P<n>\d{1,6})(?=\s*(?:$|[,;!?)]|\.(?:\s|$)|(?P<w>[a-z]+)\b))", re.IGNORECASE
+)
+_NOT_REF_BEFORE = re.compile(
+    r"\b(?:paid|pay|pays|payed|cleared|settled|make|create|generate|raise|prepare|issue|cut|new|naya|another)"
+    r"(?:\s+(?:a|an|the|his|her|their|my|new))?\s*$",
+    re.IGNORECASE,
+)
+_INV_BARE_NEXT = frozenset(
+    "cancel cancelled delete void send resend share forward bhej bhejo bhejna dikhao dikha show open view "
+    "batao please pls plz ka ki ke is was has hai me mein pe par on of from again also too "
+    "against dated se wala wali details link pdf copy".split()
+)
 _HSN = re.compile(r"\b(?:hsn|sac)(?:\s*code)?\s*(?:no\.?|number|is|:|=|-)?\s*(?P<n>\d{4,8})\b", re.IGNORECASE)
 _HSN_WORD = re.compile(r"\b(?:hsn|sac)\b", re.IGNORECASE)
 _TAX_WORD = re.compile(r"\b(?:gst|igst|cgst|sgst|tax|vat)\b", re.IGNORECASE)
@@ -155,11 +172,20 @@ class Prepared:
 
 
 # Slips of speech-to-text that change the meaning of a command (seen with the bundled Whisper model):
-# a sentence-initial "and <number>" is "add <number>"; "<qty> <unit> on <product>" is "of <product>".
+# a sentence-initial "and <number>" is "add <number>"; "<qty> <unit> on <product>" is "of <product>";
+# "set the stock" heard as "set this stock" (which would read as an invoice edit); and a number heard as its
+# homophone where only a number fits: "make it three" is written "Make it free." in every espeak voice.
+_NUMBER_HOMOPHONES = {"3": "free|tree", "4": "for|fore", "8": "ate", "1": "won", "2": "too"}
 _VOICE_SLIPS = (
     (re.compile(r"^and\s+(?=\d)", re.IGNORECASE), "add "),
     (re.compile(rf"(\d\s*(?:{UNIT_PATTERN}))\s+on\s+(?!(?:credit|udhaar|udhar|upi|cash|card|cheque|account|"
                 rf"gpay|phonepe|paytm|the\s+\d|top|sale|order|delivery)\b)(?=[a-z])", re.IGNORECASE), r"\1 of "),
+    (re.compile(r"\b(?:this|that)\s+(?=stock\b)", re.IGNORECASE), "the "),
+    *(
+        (re.compile(rf"\b((?:make|change|set)\s+(?:it|that|this|them)\s+(?:to\s+)?)(?:{sounds})"
+                    rf"(?=\s*(?:$|[,.!?]|(?:{UNIT_PATTERN})\b))", re.IGNORECASE), rf"\g<1>{digit}")
+        for digit, sounds in _NUMBER_HOMOPHONES.items()
+    ),
 )
 
 
@@ -225,6 +251,16 @@ def prepare(raw: str) -> Prepared:
                 t = _cut(t, m.start(), m.end(), repl)
                 break
             if invoice_number:
+                break
+    if invoice_number is None:
+        for m in _INV_BARE.finditer(t):
+            nxt = (m.group("w") or "").lower()
+            opens = not t[: m.start()].strip()
+            if _NOT_REF_BEFORE.search(t[: m.start()]):
+                continue
+            if not nxt or nxt in _INV_BARE_NEXT or (nxt in ("to", "for", "ko") and not opens):
+                invoice_number = m.group("n")
+                t = _cut(t, m.start("n"), m.end("n"))
                 break
 
     hsn = None

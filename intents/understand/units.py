@@ -73,6 +73,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "cup": ("cup", "cups"),
     "drum": ("drum", "drums"),
     "coil": ("coil", "coils"),
+    "loaf": ("loaf", "loaves"),
+    "ream": ("ream", "reams"),
 }
 
 #: alias (lowercase) -> canonical unit

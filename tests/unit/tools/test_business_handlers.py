@@ -32,6 +32,7 @@ class Chat:
         config = SimpleNamespace(
             secret_key="test-secret",
             public_base_url="https://munshi.example.com",
+            link_base="https://munshi.example.com",
             whatsapp_transport="outbox",
             razorpay_key_id=None,
             twilio_whatsapp_from=None,
