@@ -37,3 +37,8 @@ lint: $(VENV)/.dev
 
 eval: $(VENV)/.dev
 	$(PY) ../shared/eval/conversation_eval.py ../shared/eval/dev_cases.jsonl --python $(PY) --verbose
+
+# Every benchmark with quick settings (a few minutes; ARGS=--full for issue 8's durations), figures in
+# bench/results/. The ingestion benchmark's maximum req/s needs wrk: apt-get install wrk.
+bench: $(VENV)/.run
+	$(PY) -m bench $(ARGS)

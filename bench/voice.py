@@ -19,6 +19,8 @@ Prints, for the local backend (faster-whisper, int8, CPU):
   in-process worker with the model already warm, replied) — the time from the
   stored message to the reply, p50/p95. The HTTP acknowledgement itself is
   not in it (the webhook answers before any of this work).
+
+The figures are also written to ``bench/results/voice.json`` (for ``python -m bench``).
 """
 
 from __future__ import annotations
@@ -123,7 +125,7 @@ VOICES = [
 ]
 
 
-def voices(whisper: LocalWhisper) -> None:
+def voices(whisper: LocalWhisper) -> dict:
     """Speak each sentence in several espeak-ng voices and speeds; score the words heard."""
     import subprocess
     import tempfile
@@ -146,6 +148,7 @@ def voices(whisper: LocalWhisper) -> None:
                 hits, total = hits + got, total + len(expected)
                 print(f"  {voice:10} {speed}  {got}/{len(expected)}  {text}")
     print(f"\nwords heard right: {hits}/{total}")
+    return {"words_right": hits, "words": total}
 
 
 def main() -> None:
@@ -161,11 +164,14 @@ def main() -> None:
     parser.add_argument("--pipeline", type=int, default=0, metavar="N",
                         help="also N 10-second notes through the message pipeline, stored → reply")
     args = parser.parse_args()
+    result: dict = {"settings": vars(args)}  # written to bench/results/voice.json
     if args.pipeline:
         times = sorted(pipeline_latency(args.pipeline))
         p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
         print(f"10 s voice note, stored → reply: p50 {statistics.median(times):.2f} s, p95 {p95:.2f} s "
               f"(n={len(times)}; goal p50 < 3 s), worker rss {rss_mb():.0f} MB")
+        result["pipeline"] = {"n": len(times), "p50_s": statistics.median(times), "p95_s": p95, "goal_p50_s": 3.0,
+                              "met": statistics.median(times) < 3.0, "worker_rss_mb": round(rss_mb(), 1)}
 
     before = rss_mb()
     whisper = LocalWhisper(args.model, cpu_threads=args.threads)
@@ -175,6 +181,9 @@ def main() -> None:
     print(f"threads    {whisper.cpu_threads} (of {os.cpu_count()} cores)")
     print(f"load       {whisper.load_seconds:.2f} s")
     print(f"rss        {before:.0f} MB before load, {loaded:.0f} MB after")
+    result["model"] = {"path": str(whisper.path), "threads": whisper.cpu_threads,
+                       "load_s": whisper.load_seconds, "rss_before_mb": round(before, 1),
+                       "rss_after_mb": round(loaded, 1)}
     print(f"prompt     {prompt}")
     print()
 
@@ -208,8 +217,13 @@ def main() -> None:
             f"{named_s:8.2f} {named_s / seconds:5.2f}"
         )
         heard.append((name, texts.get(name, ""), plain, named))
+        result.setdefault("notes", []).append({
+            "note": name, "seconds": round(seconds, 2), "plain_s": plain_s, "rtf_plain": plain_s / seconds,
+            "names_s": named_s, "rtf_names": named_s / seconds, "said": texts.get(name, ""), "heard_plain": plain,
+            "heard_names": named})
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\nrss after transcribing: {rss_mb():.0f} MB, peak {peak:.0f} MB")
+    result["rss_after_mb"], result["rss_peak_mb"] = round(rss_mb(), 1), round(peak, 1)
 
     print("\ntranscripts (said / without names / with names):")
     for name, said, plain, named in heard:
@@ -219,7 +233,10 @@ def main() -> None:
         print(f"  plain  {plain}")
         print(f"  names  {named}")
     if args.voices:
-        voices(whisper)
+        result["voices"] = voices(whisper)
+    from bench.common import write_result
+
+    write_result("voice", result)
 
 
 if __name__ == "__main__":
