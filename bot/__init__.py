@@ -14,6 +14,15 @@ from bot.config import Config
 from bot.runtime import Runtime, set_runtime
 
 MAX_BODY = 1024 * 1024
+#: Libraries that log every request's full URL (and Twilio's, its headers) at INFO. A Slack webhook URL,
+#: or an API key in a flow's query string, is a credential: these loggers speak up for warnings only.
+URL_LOGGERS = ("httpx", "httpcore", "httpx2", "httpcore2", "urllib3", "twilio.http_client")
+
+
+def quiet_url_loggers() -> None:
+    """Keep request URLs out of the logs (see `URL_LOGGERS`)."""
+    for name in URL_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def create_app(config: Config | None = None, *, migrate: bool = True) -> Flask:
@@ -23,6 +32,7 @@ def create_app(config: Config | None = None, *, migrate: bool = True) -> Flask:
 
     config = config or Config.from_env()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    quiet_url_loggers()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.config["MAX_FORM_MEMORY_SIZE"] = MAX_BODY

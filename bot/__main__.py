@@ -27,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.WARNING if args.command in ("chat", "export") else logging.INFO,
                         stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot import quiet_url_loggers
+
+    quiet_url_loggers()
     if args.command == "serve":
         from bot.serve import serve
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from decimal import InvalidOperation
+
+from sqlalchemy.exc import DataError
 
 from bot.channel import Channel
 from bot.errors import MunshiError, TranscriptionError
@@ -22,6 +25,10 @@ log = logging.getLogger(__name__)
 
 LOCK_LEASE = timedelta(minutes=10)
 MAX_ATTEMPTS = 3
+TOO_LONG = ("That message is too long for me: I read up to {limit:,} characters and it has {n:,}. "
+            "Nothing was saved. Please send it in parts (a bill of a few items per message).")
+TOO_LARGE = ("A number (or a name) in \"{text}\" is too large for me to keep in the books. "
+             "Nothing was changed; please check it and send it again.")
 
 
 def process_sender(rt: Runtime, message_id: int) -> int:
@@ -78,8 +85,13 @@ def handle_one(rt: Runtime, message_id: int) -> None:
             heard = transcribe_message(rt, business_id, media)
             text = heard
         from intents.agent import respond
+        from intents.understand.engine import MAX_CHARS
 
-        replies = respond(rt, business_id, text)
+        text = (text or "").replace("\x00", "")  # no real message holds a NUL, and PostgreSQL cannot keep one
+        if len(text) > MAX_CHARS:  # acting on the first part only would bill half a list
+            replies = [TOO_LONG.format(limit=MAX_CHARS, n=len(text))]
+        else:
+            replies = respond(rt, business_id, text)
         if heard is not None:
             replies = [f"🎤 \"{heard}\"\n\n{replies[0]}" if replies else f"🎤 \"{heard}\"", *replies[1:]]
         status, error = MessageStatus.done, None
@@ -91,7 +103,20 @@ def handle_one(rt: Runtime, message_id: int) -> None:
     except MunshiError as exc:
         log.warning("message %s: %s", message_id, exc)
         replies, status, error = [exc.message], MessageStatus.failed, exc.message
+    except (OverflowError, InvalidOperation, DataError) as exc:  # beyond a BIGINT, Decimal's 28 digits,
+        # a NUMERIC(14, 3) or a column's length: "try again in a minute" would not help
+        log.warning("message %s: a value too large to store (%s)", message_id, type(exc).__name__)
+        replies = [TOO_LARGE.format(text=(text or "")[:60])]
+        status, error = MessageStatus.failed, f"{type(exc).__name__}: a value too large to store"
     except Exception as exc:
+        if database_away(exc) and attempts < MAX_ATTEMPTS:
+            # Not the message's fault (a restart, a failover): left pending, the sweeper hands it to a
+            # worker again once the database is back. (Still away: saving that fails as well, and the
+            # message waits out PROCESSING_LEASE as "processing" instead.)
+            log.warning("message %s: the database went away (%s); left for the sweeper", message_id,
+                        type(exc).__name__)
+            _leave_pending(rt, message_id, f"{type(exc).__name__}: the database went away")
+            return
         log.exception("message %s failed", message_id)
         replies = [prompts.ERROR.format(text=(text or "your voice note")[:60])]
         status, error = MessageStatus.failed, f"{type(exc).__name__}: {exc}"[:500]
@@ -101,11 +126,27 @@ def handle_one(rt: Runtime, message_id: int) -> None:
         msg.status, msg.error, msg.processed_at = status, error, utcnow()
         if heard is not None:
             msg.transcript = heard
+        # The replies are stored with "done": a crash (or the database going away) after this commit
+        # leaves them queued for the sweeper, never a message done and unanswered.
+        for i, reply in enumerate(replies):
+            channel.stage(s, business_id, peer, reply, idempotency_key=f"reply-{message_id}-{i}")
     for i, reply in enumerate(replies):
         channel.send(business_id, peer, reply, idempotency_key=f"reply-{message_id}-{i}")
     from flows.dispatch import dispatch_pending
 
     dispatch_pending(rt, business_id)  # flows started by what this message did (never raises)
+
+
+def database_away(exc: BaseException) -> bool:
+    """Is ``exc`` the database being out of reach (restarted, failed over, a connection dropped)?"""
+    import sqlite3
+
+    import psycopg
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    # SQLAlchemy wraps the driver's errors; LangGraph's checkpointers raise the drivers' own.
+    return isinstance(exc, (OperationalError, InterfaceError, psycopg.OperationalError, psycopg.InterfaceError,
+                            sqlite3.OperationalError))
 
 
 def _leave_pending(rt: Runtime, message_id: int, reason: str) -> None:

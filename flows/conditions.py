@@ -16,14 +16,18 @@ limited to `FUNCTIONS` (``len``, ``lower``…) by plain name.
 
 Refused: attribute access to anything that is not a data key, names or keys
 starting with ``__``, method calls, comprehensions, lambdas, f-strings,
-huge exponents, strings longer than `MAX_STRING_LENGTH`, expressions longer
-than `MAX_EXPRESSION_LENGTH` or nested deeper than `MAX_DEPTH`.
+huge exponents, ``%`` on text (it formats: ``"%0999999999d" % 1``), strings
+longer than `MAX_STRING_LENGTH`, values built by ``*`` and ``+`` that hold more
+than `MAX_WEIGHT` characters and items in all (``[[[0]*2000]*2000]*2000``
+is small to write and enormous to print or compare), expressions longer than
+`MAX_EXPRESSION_LENGTH` or nested deeper than `MAX_DEPTH`.
 
 Every problem raises `FlowError` with a plain reason.
 """
 from __future__ import annotations
 
 import ast
+import functools
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -38,6 +42,8 @@ MAX_DEPTH = 30
 MAX_EXPONENT = 100
 MAX_LIST_LENGTH = 200
 MAX_ARGS = 3
+#: Most characters and list items, counted through nested lists, that ``*``, ``+`` and str() may make.
+MAX_WEIGHT = 100_000
 
 #: Literal names (both the JSON and the Python spelling).
 LITERALS: dict[str, Any] = {
@@ -77,6 +83,8 @@ def _number(kind: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 def _str(value: Any) -> str:
+    if _weight(value) > MAX_WEIGHT:
+        raise FlowError("that value is too large to turn into text")
     out = str(value)
     _check_size(out)
     return out
@@ -148,6 +156,12 @@ def parse(expr: str) -> ast.Expression:
         raise FlowError(f"the condition {expr!r} is not a valid expression") from None
     _check_tree(tree, expr)
     return tree
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(expr: str) -> ast.Expression:
+    """`parse`, once per expression (a flow's conditions are evaluated on every run; the tree is only read)."""
+    return parse(expr)
 
 
 def check(expr: str) -> None:
@@ -247,19 +261,46 @@ def referenced_names(expr: str) -> list[str]:
     return found
 
 
+def _weight(value: Any, limit: int = MAX_WEIGHT) -> int:
+    """Characters and items in ``value``, counted through nested lists and dicts (shared ones each
+    time they appear), stopping as soon as the count passes ``limit``."""
+    total = 0
+    stack = [value]
+    while stack and total <= limit:
+        item = stack.pop()
+        if isinstance(item, str):
+            total += len(item)
+        elif isinstance(item, (list, tuple)):
+            total += 1 + len(item)
+            stack.extend(item)
+        elif isinstance(item, dict):
+            total += 1 + len(item)
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        else:
+            total += 1
+    return total
+
+
 def _safe_add(a: Any, b: Any) -> Any:
     if isinstance(a, (str, list)) and isinstance(b, type(a)):
-        if len(a) + len(b) > MAX_STRING_LENGTH:
+        if len(a) + len(b) > MAX_STRING_LENGTH or _weight(a) + _weight(b) > MAX_WEIGHT:
             raise FlowError("the result would be too long")
     return operator.add(a, b)
 
 
 def _safe_mult(a: Any, b: Any) -> Any:
     for seq, times in ((a, b), (b, a)):
-        if isinstance(seq, (str, list)) and isinstance(times, int) \
-                and len(seq) * max(times, 0) > MAX_STRING_LENGTH:
+        if isinstance(seq, (str, list)) and isinstance(times, int) and times > 0 \
+                and (len(seq) * times > MAX_STRING_LENGTH or _weight(seq) * times > MAX_WEIGHT):
             raise FlowError("the result would be too long")
     return operator.mul(a, b)
+
+
+def _safe_mod(a: Any, b: Any) -> Any:
+    if isinstance(a, (str, bytes)):  # printf-style formatting: "%0999999999d" % 1 is a gigabyte
+        raise FlowError("% works on numbers only in a condition")
+    return operator.mod(a, b)
 
 
 def _safe_pow(a: Any, b: Any) -> Any:
@@ -280,7 +321,7 @@ def _contains(a: Any, b: Any) -> bool:
 
 _OPERATORS: dict[type, Callable[..., Any]] = {
     ast.Add: _safe_add, ast.Sub: operator.sub, ast.Mult: _safe_mult, ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: _safe_pow,
+    ast.FloorDiv: operator.floordiv, ast.Mod: _safe_mod, ast.Pow: _safe_pow,
     ast.Not: operator.not_, ast.USub: operator.neg, ast.UAdd: operator.pos,
     ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
     ast.Gt: operator.gt, ast.GtE: operator.ge,
@@ -362,7 +403,7 @@ def evaluate(expr: str, scope: dict[str, Any]) -> Any:
     when the expression is refused or cannot be worked out (a missing field,
     text compared with a number, division by zero…).
     """
-    tree = parse(expr)
+    tree = _parsed(expr) if isinstance(expr, str) else parse(expr)
     evaluator = _Evaluator(scope)
     try:
         return evaluator._eval(tree.body)

@@ -24,13 +24,74 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from bot.errors import FlowError
 
-REF_RE = re.compile(r"\{\{\s*(.*?)\s*\}\}", re.DOTALL)
+
+class RefMatch:
+    """One ``{{…}}`` found in a text, with the parts of `re.Match` the callers use."""
+
+    __slots__ = ("_end", "_inner", "_start", "string")
+
+    def __init__(self, string: str, start: int, end: int) -> None:
+        self.string, self._start, self._end = string, start, end
+        self._inner = string[start + 2:end - 2].strip()
+
+    def group(self, index: int = 0) -> str:
+        return self._inner if index == 1 else self.string[self._start:self._end]
+
+    def start(self) -> int:
+        return self._start
+
+    def end(self) -> int:
+        return self._end
+
+
+class RefPattern:
+    """Finds ``{{ ref }}``: what ``re.compile(r"\\{\\{\\s*(.*?)\\s*\\}\\}", re.DOTALL)`` finds, in linear time.
+
+    That regex backtracks on text with many ``{{`` and no ``}}`` after them, or a long run of spaces
+    inside an unclosed ``{{`` (10,000 characters of ``{{``: 7 s; a flow's message or an API body can
+    hold a megabyte). Here each match costs two `str.find` calls: the leftmost ``{{``, then the first
+    ``}}`` after it; the group is what lies between, without the spaces around it.
+    """
+
+    pattern = r"\{\{\s*(.*?)\s*\}\}"
+
+    def finditer(self, text: str) -> Iterator[RefMatch]:
+        pos = 0
+        while True:
+            start = text.find("{{", pos)
+            if start < 0:
+                return
+            close = text.find("}}", start + 2)
+            if close < 0:
+                return
+            yield RefMatch(text, start, close + 2)
+            pos = close + 2
+
+    def search(self, text: str) -> RefMatch | None:
+        return next(self.finditer(text), None)
+
+    def fullmatch(self, text: str) -> RefMatch | None:
+        if len(text) >= 4 and text.startswith("{{") and text.endswith("}}"):
+            return RefMatch(text, 0, len(text))
+        return None
+
+    def sub(self, repl: Callable[[Any], str], text: str) -> str:  # Any: callers annotate re.Match
+        out: list[str] = []
+        last = 0
+        for match in self.finditer(text):
+            out += [text[last:match.start()], repl(match)]
+            last = match.end()
+        out.append(text[last:])
+        return "".join(out)
+
+
+REF_RE = RefPattern()
 _SEGMENT_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-]*$")
 _INDEX_RE = re.compile(r"\[\s*(\d+)\s*\]")
 
@@ -145,7 +206,10 @@ def _fill_text(text: str, scope: dict[str, Any]) -> str:
         has_symbol = bool(_CURRENCY_BEFORE.search("".join(out)[-6:])) or bool(
             _CURRENCY_AFTER.match(text[match.end():match.end() + 8])
         )
-        out.append(format_value(value, parts, currency_symbol=not has_symbol))
+        try:
+            out.append(format_value(value, parts, currency_symbol=not has_symbol))
+        except (ValueError, ArithmeticError):  # 1e30 rupees, a 5,000-digit number: not for a message
+            raise FlowError(f"{{{{{ref}}}}} holds a number too large to write in a message") from None
         last = match.end()
     out.append(text[last:])
     return "".join(out)
@@ -209,7 +273,10 @@ def format_inr(amount: int | float | Decimal | str, *, symbol: bool = True) -> s
     if not value.is_finite():
         raise FlowError(f"{amount!r} is not an amount")
     sign = "-" if value < 0 else ""
-    value = abs(value).quantize(Decimal("0.01"))
+    try:
+        value = abs(value).quantize(Decimal("0.01"))
+    except InvalidOperation:  # more digits than Decimal's precision: no real amount is that large
+        raise FlowError(f"{amount!r} is too large to be an amount") from None
     whole, _, fraction = f"{value:f}".partition(".")
     text = indian_grouping(whole)
     if fraction and fraction != "00":

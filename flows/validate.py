@@ -97,6 +97,8 @@ def duration_seconds(value: str) -> int:
     match = _DURATION_RE.match(str(value))
     if not match:
         raise FlowError(f"'{value}' is not a duration (write it like 30m, 2h or 3d)")
+    if len(match.group(1)) > 9:  # far beyond a year in any unit (and int() refuses 4,300 digits and more)
+        raise FlowError(f"'{str(value)[:20]}…' is longer than a wait can be (at most a year)")
     return int(match.group(1)) * _DURATION_SECONDS[match.group(2)]
 
 

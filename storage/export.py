@@ -1,6 +1,13 @@
-"""`python -m bot export`: every record of every business (or of one) as plain JSON."""
+"""`python -m bot export`: every record of every business (or of one) as plain JSON.
+
+Credentials stay out of it: values of secret-sounding step params in the
+flows' blueprints (an ``Authorization`` header, a Slack ``webhook_url``…) are
+written ``[hidden]`` as in the run logs (`flows.engine.redact`), and the
+one-time dashboard login links in the message history lose their token.
+"""
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -38,6 +45,28 @@ def _iso(dt: Any) -> str | None:
     return dt.isoformat() if dt else None
 
 
+_LOGIN_LINK = re.compile(r"(/login/)[A-Za-z0-9_-]{16,}")
+
+
+def _blueprint(blueprint: Any) -> Any:
+    """The blueprint with its steps' credentials hidden."""
+    from flows.engine import redact
+
+    if not isinstance(blueprint, dict):
+        return blueprint
+    nodes = []
+    for node in blueprint.get("nodes") or []:
+        data = node.get("data") if isinstance(node, dict) else None
+        if isinstance(data, dict) and isinstance(data.get("params"), dict):
+            node = {**node, "data": {**data, "params": redact(data["params"])}}
+        nodes.append(node)
+    return {**blueprint, "nodes": nodes}
+
+
+def _body(text: str | None) -> str | None:
+    return _LOGIN_LINK.sub(r"\1[hidden]", text) if text else text
+
+
 def export_business(s: Session, biz: Business) -> dict[str, Any]:
     """All of one business's data in the console contract's shape."""
     bid = biz.id
@@ -70,7 +99,7 @@ def export_business(s: Session, biz: Business) -> dict[str, Any]:
                       "method": p.method, "reference": p.reference, "source": p.source,
                       "received_at": _iso(p.received_at)} for p in payments],
         "flows": [{"id": f.id, "name": f.name, "status": str(f.status), "version": f.version,
-                   "blueprint": f.blueprint}
+                   "blueprint": _blueprint(f.blueprint)}
                   for f in s.scalars(select(Flow).where(Flow.business_id == bid, Flow.deleted_at.is_(None))
                                      .order_by(Flow.created_at))],
         "runs": [{"id": r.id, "flow_id": r.flow_id, "status": str(r.status),
@@ -79,7 +108,7 @@ def export_business(s: Session, biz: Business) -> dict[str, Any]:
                  for r in s.scalars(select(Run).where(Run.business_id == bid).order_by(Run.created_at))],
         "sheets": [{"spreadsheet": r.spreadsheet, "worksheet": r.worksheet, "values": r.values}
                    for r in s.scalars(select(SheetRow).where(SheetRow.business_id == bid).order_by(SheetRow.id))],
-        "messages": [{"direction": m.direction, "peer": m.peer, "body": m.body, "media": m.media,
+        "messages": [{"direction": m.direction, "peer": m.peer, "body": _body(m.body), "media": m.media,
                       "status": str(m.status), "at": _iso(m.created_at)}
                      for m in s.scalars(select(Message).where(Message.business_id == bid).order_by(Message.id))],
     }

@@ -25,6 +25,8 @@ class WaitParams(BaseModel):
     @classmethod
     def _duration(cls, value: Any) -> str:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if value != value or value in (float("inf"), float("-inf")):  # NaN, Infinity: JSON from Python
+                raise ValueError("the wait is not a number of seconds")
             value = f"{int(value)}s"
         text = str(value).strip().lower()
         try:

@@ -13,11 +13,13 @@ and 429); 5xx, timeouts and connection trouble may be retried.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel, Field, field_validator
 
+from bot.errors import ToolError
 from tools import netguard
 from tools.base import BaseTool, ToolContext
 from tools.connections import release
@@ -83,6 +85,38 @@ class RequestParams(BaseModel):
         return value
 
 
+_SECRET_NAME = re.compile(r"auth|token|secret|key|password|passwd|cookie|signature|credential", re.IGNORECASE)
+
+
+def _secret_values(params: RequestParams) -> list[str]:
+    """The values the request carried as credentials: secret-sounding headers and JSON fields."""
+    found: list[str] = []
+
+    def walk(value: Any, secret: bool) -> None:
+        if isinstance(value, dict):
+            for name, item in value.items():
+                walk(item, secret or bool(_SECRET_NAME.search(str(name))))
+        elif isinstance(value, list):
+            for item in value:
+                walk(item, secret)
+        elif secret and isinstance(value, (str, int)) and len(str(value)) >= 6:
+            text = str(value)
+            found.append(text)
+            scheme, _, rest = text.partition(" ")  # "Bearer abc…": the credential alone, too
+            if rest and scheme.isalpha() and len(rest) >= 6:
+                found.append(rest.strip())
+
+    walk(params.headers, False)
+    walk(params.json_body, False)
+    return sorted(set(found), key=len, reverse=True)
+
+
+def _without(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "[hidden]")
+    return text
+
+
 def parse_body(fetched: netguard.Fetched) -> Any:
     """JSON when the answer says it is JSON (and is), else text."""
     if fetched.content_type in ("application/json", "text/json") or fetched.content_type.endswith("+json"):
@@ -120,7 +154,10 @@ class HttpRequest(BaseTool):
                                      transport=transport) as client:
             fetched = netguard.fetch(client, params.method, params.url, allow=allow, resolver=resolver,
                                      headers=headers, json=params.json_body if send_json else None)
-        netguard.raise_for_status(fetched, httpx.URL(fetched.url).host or "the server")
+        try:
+            netguard.raise_for_status(fetched, httpx.URL(fetched.url).host or "the server")
+        except ToolError as exc:  # the reason quotes the answer, and some servers echo the credentials
+            raise type(exc)(_without(exc.message, _secret_values(params)), **exc.context) from None
         keep = ("content-type", "location", "etag", "x-request-id")
         return {"status": fetched.status, "body": parse_body(fetched),
                 "headers": {k: v for k, v in fetched.headers.items() if k in keep}}

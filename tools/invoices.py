@@ -21,7 +21,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -90,8 +90,16 @@ class MissingPrice(ValidationFailed):
         self.index, self.product, self.unit = index, product, unit
 
 
+#: Most lines one invoice may have: a bill longer than this is a mistake or an attack (10,000 lines
+#: took ~50 s of CPU for each opening of the PDF and ~160 WhatsApp messages to show).
+MAX_ITEMS = 200
+TOO_MANY_ITEMS = "an invoice can have at most {max} items (this one has {n}); split it into two or more invoices"
+
+
 def build_items(session: Session, business_id: int, lines: list[Line]) -> list[InvoiceItem]:
     """Priced invoice items for ``lines`` (unattached); `MissingPrice` for the first line without a price."""
+    if len(lines) > MAX_ITEMS:
+        raise ValidationFailed(TOO_MANY_ITEMS.format(max=MAX_ITEMS, n=len(lines)), tool="invoices")
     items: list[InvoiceItem] = []
     for index, line in enumerate(lines):
         if line.quantity is None or line.quantity <= 0:
@@ -568,12 +576,24 @@ class ItemParams(BaseModel):
         return Line(self.product, self.quantity, self.unit, self.unit_price, self.price_unit)
 
 
+def _at_most_max_items(value: Any) -> Any:
+    """Refuse a list of more than `MAX_ITEMS` items before each one is validated."""
+    if isinstance(value, (list, tuple)) and len(value) > MAX_ITEMS:
+        raise ValueError(TOO_MANY_ITEMS.format(max=MAX_ITEMS, n=len(value)))
+    return value
+
+
 class CreateInvoiceParams(BaseModel):
     customer: str | None = Field(None, description="customer name (created when new)")
     customer_id: int | None = None
     items: list[ItemParams] = Field(min_length=1)
     gst_rate: Decimal | None = Field(None, description="GST percent for the whole invoice")
     issued_at: datetime | None = None
+
+    @field_validator("items", mode="before")
+    @classmethod
+    def _not_too_many(cls, value: Any) -> Any:
+        return _at_most_max_items(value)
 
 
 class CreateInvoice(BaseTool):
@@ -612,6 +632,11 @@ class EditInvoiceParams(BaseModel):
     customer: str | None = None
     customer_id: int | None = None
     gst_rate: Decimal | None = None
+
+    @field_validator("items", mode="before")
+    @classmethod
+    def _not_too_many(cls, value: Any) -> Any:
+        return _at_most_max_items(value)
 
 
 class EditInvoice(BaseTool):

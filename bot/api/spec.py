@@ -94,10 +94,14 @@ def _parse_query(model: type[BaseModel]) -> BaseModel:
 def _parse_body(model: type[BaseModel]) -> BaseModel:
     if request.mimetype != "application/json":
         raise Problem(415, "Send the body as JSON (Content-Type: application/json).")
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+        nul = _has_nul(data)
+    except RecursionError:  # "[[[[…" a hundred thousand deep: json.loads gives up by recursing
+        raise Problem(400, "The body is JSON nested too deeply.") from None
     if data is None:
         raise Problem(400, "The body is not valid JSON.")
-    if _has_nul(data):
+    if nul:
         raise _nul_problem("body")
     try:
         return model.model_validate(data)

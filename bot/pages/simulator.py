@@ -146,7 +146,7 @@ def send() -> tuple[Response, int]:
     phone = e164(request.form.get("phone", ""))
     if phone is None:
         return _problem(422, "That is not a phone number: write it like +919800000001.")
-    body = (request.form.get("body") or "").strip()[:MAX_TEXT]
+    body = (request.form.get("body") or "").replace("\x00", "").strip()[:MAX_TEXT]  # PostgreSQL keeps no NUL
     media: list[dict[str, str]] = []
     upload = request.files.get("voice")
     if upload is not None and upload.filename is not None:
@@ -177,7 +177,7 @@ def messages() -> Response:
     if phone is None:
         return jsonify({"chat": [], "others": [], "last_id": 0, "typing": False})
     try:
-        after = max(0, int(request.args.get("after", 0)))
+        after = max(0, min(int(request.args.get("after", 0)), 2**31 - 1))  # an id column: 32-bit on PostgreSQL
     except ValueError:
         after = 0
     rt = _rt()

@@ -20,7 +20,10 @@ signature matches.
 Deduplication: the delivery id is the sender's ``Idempotency-Key`` (or
 ``X-Request-Id``, ``X-Event-Id``, ``X-GitHub-Delivery``, ``X-Shopify-Webhook-Id``,
 ``X-Razorpay-Event-Id``) or else a hash of the body; a repeated delivery
-returns the first one's run and starts nothing. The answer is ``202`` with the
+returns the first one's run and starts nothing. For a signed flow the id is
+always the hash of the body: the signature covers the body and not those
+headers, so a captured delivery replayed with a fresh id must still be the
+same delivery. The answer is ``202`` with the
 run id as soon as the run is stored and enqueued.
 """
 from __future__ import annotations
@@ -30,6 +33,7 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import re
 from typing import Any
 
@@ -83,28 +87,52 @@ def signature_ok(secret: str, raw: bytes, headers: Any) -> bool:
     return False
 
 
+MAX_DEPTH = 64  # nesting a payload may have (JSON nested deeper is kept as text)
+
+
+def storable(value: Any, depth: int = 0) -> Any:
+    """``value`` as data the database can store: no NUL characters and no lone surrogates in text
+    (both legal in JSON, both refused by PostgreSQL), at most `MAX_DEPTH` levels deep."""
+    if depth > MAX_DEPTH:
+        raise ValueError("nested too deeply")
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {storable(k, depth + 1): storable(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [storable(v, depth + 1) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # NaN and Infinity: Python's JSON reads them, JSON columns cannot hold them
+    return value
+
+
 def payload_of(raw: bytes) -> dict[str, Any]:
     """The request body as trigger data: a JSON object as it is, other JSON under ``body``, a form, text."""
     data: dict[str, Any]
     content_type = (request.mimetype or "").lower()
     if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        data = {k: v if len(v) > 1 else v[0] for k, v in request.form.lists()}
+        data = storable({k: v if len(v) > 1 else v[0] for k, v in request.form.lists()})
     else:
         try:
-            parsed = json.loads(raw) if raw.strip() else {}
-        except ValueError:
-            parsed = raw.decode("utf-8", errors="replace")
+            parsed = storable(json.loads(raw)) if raw.strip() else {}
+        except (ValueError, RecursionError):  # not JSON, or nested beyond reason: the text itself
+            parsed = storable(raw.decode("utf-8", errors="replace"))
         data = dict(parsed) if isinstance(parsed, dict) else {"body": parsed}
     data["headers"] = {k: v for k, v in request.headers.items() if not _HIDDEN_HEADERS.match(k)}
     return data
 
 
-def delivery_id(raw: bytes) -> str:
-    """The sender's delivery id when it gives one, else a hash of the body."""
-    for name in DELIVERY_HEADERS:
-        value = (request.headers.get(name) or "").strip()
-        if value:
-            return f"id:{value[:150]}"
+def delivery_id(raw: bytes, signed: bool = False) -> str:
+    """The sender's delivery id when it gives one, else a hash of the body.
+
+    ``signed``: only the body is authenticated, so only the body may say which delivery it is
+    (an id header is not signed: a replay could carry a new one).
+    """
+    if not signed:
+        for name in DELIVERY_HEADERS:
+            value = (request.headers.get(name) or "").strip()
+            if value:
+                return f"id:{value[:150]}"
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
@@ -112,7 +140,7 @@ def delivery_id(raw: bytes) -> str:
 def flow_hook(token: str) -> Response:
     rt = runtime()
     raw = request.get_data(cache=True)
-    payload, delivery = payload_of(raw), delivery_id(raw)
+    payload = payload_of(raw)
     with rt.db.session() as s:  # one transaction: find the flow, check, store the event and its run
         row = s.connection().execute(_FLOW_BY_TOKEN, {"token": token}).first()
         if row is None or row.deleted_at is not None or row.trigger != dispatch.WEBHOOK_RECEIVED:
@@ -122,6 +150,7 @@ def flow_hook(token: str) -> Response:
             return _error(401, "the signature is missing or wrong")
         if row.status != FlowStatus.active:
             return _error(409, "this flow is switched off")
+        delivery = delivery_id(raw, signed=bool(row.webhook_secret))
         run_id, created = dispatch.record_delivery(s, row.id, row.business_id, delivery, payload)
     if created and run_id:
         dispatch.enqueue_runs(rt, [run_id])
@@ -167,13 +196,15 @@ def service_hook(service: str, webhook_id: str | None = None) -> Response:
             if _service_of(f.blueprint) == service]
     if not flows:
         return _error(404, f"no active flow listens to {service} webhooks")
-    allowed = [flow_id for flow_id, secret in flows if not secret or signature_ok(secret, raw, request.headers)]
+    allowed = [(flow_id, bool(secret)) for flow_id, secret in flows
+               if not secret or signature_ok(secret, raw, request.headers)]
     if not allowed:
         return _error(401, "the signature is missing or wrong")
-    delivery, payload = delivery_id(raw), payload_of(raw)
+    payload = payload_of(raw)
     runs = []
-    for flow_id in allowed:
-        run_id, created = dispatch.deliver_webhook(rt, flow_id, business_id, delivery, dict(payload))
+    for flow_id, signed in allowed:
+        run_id, created = dispatch.deliver_webhook(rt, flow_id, business_id, delivery_id(raw, signed),
+                                                   dict(payload))
         runs.append({"flow_id": flow_id, "run_id": run_id, "duplicate": not created})
     response = jsonify(ok=True, runs=runs)
     response.status_code = 202 if any(not r["duplicate"] for r in runs) else 200

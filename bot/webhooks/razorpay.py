@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from bot import credentials
 from bot.channel import Channel
 from bot.runtime import Runtime
+from bot.webhooks.hooks import storable
 from storage import events
 from storage.models import Business, Customer, Invoice, Payment
 from tools.customers import create_customer
@@ -83,14 +84,21 @@ def _handle(rt: Runtime, business_id: int, secret: str) -> Response:
         abort(400)
     try:
         body = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
+        abort(400)
+    if not isinstance(body, dict):
         abort(400)
     kind = body.get("event")
-    entity = ((body.get("payload") or {}).get("payment") or {}).get("entity") or {}
-    if kind not in HANDLED or not entity.get("id"):
-        return jsonify(status="ignored", event=kind)
-    link = ((body.get("payload") or {}).get("payment_link") or {}).get("entity") or {}
-    event_id = request.headers.get("x-razorpay-event-id") or ""
+    payload = _obj(body.get("payload"))
+    entity = _obj(_obj(payload.get("payment")).get("entity"))
+    if not isinstance(kind, str) or kind not in HANDLED or not entity.get("id"):
+        return jsonify(status="ignored", event=kind if isinstance(kind, str) else None)
+    problem = _malformed(entity)
+    if problem:  # signed, so Razorpay's (or a test's): say what is wrong rather than fail inside
+        log.warning("refused a Razorpay webhook: %s", problem)
+        return _bad_request(problem)
+    link = _obj(_obj(payload.get("payment_link")).get("entity"))
+    event_id = (request.headers.get("x-razorpay-event-id") or "")[:100]
     try:
         with rt.db.session() as s:
             result = _record(s, business_id, entity, link, event_id)
@@ -102,6 +110,45 @@ def _handle(rt: Runtime, business_id: int, secret: str) -> Response:
     Channel(rt.config, rt.db).send(business_id, owner, text, idempotency_key=f"razorpay-{entity['id']}")
     _dispatch(rt, business_id)
     return jsonify(status="recorded")
+
+
+MAX_PAISE = 10**15  # ₹10 lakh crore: more than any one payment, well inside a BIGINT
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one (Razorpay sends ``[]`` for "no notes")."""
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any, limit: int) -> str | None:
+    """A text field as Munshi can store it: text, without NUL characters, at most ``limit`` long."""
+    if value is None or isinstance(value, (dict, list, bool)):
+        return None
+    return str(value).replace("\x00", "").strip()[:limit] or None
+
+
+def _malformed(entity: dict[str, Any]) -> str | None:
+    """Why a payment entity cannot be recorded (None when it can)."""
+    pid, amount = entity.get("id"), entity.get("amount")
+    if not isinstance(pid, str) or not 0 < len(pid) <= 100 or "\x00" in pid:
+        return "the payment id is not a Razorpay id"
+    if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount < MAX_PAISE:
+        return "the amount is not a whole number of paise"
+    return None
+
+
+def _bad_request(problem: str) -> Response:
+    response = jsonify(status="refused", error=problem)
+    response.status_code = 400
+    return response
+
+
+def _received_at(entity: dict[str, Any]) -> datetime | None:
+    """When the payment was made (Razorpay's ``created_at``, Unix seconds), if that is a sensible time."""
+    value = entity.get("created_at")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 2**33:
+        return None
+    return datetime.fromtimestamp(int(value), UTC)
 
 
 def _dispatch(rt: Runtime, business_id: int) -> None:
@@ -118,16 +165,18 @@ def _record(s: Any, business_id: int, entity: dict[str, Any], link: dict[str, An
         return None
     customer, created = _customer(s, business_id, entity, link)
     invoice = _invoice(s, business_id, entity, link)
-    method = entity.get("method")
-    received = datetime.fromtimestamp(int(entity.get("created_at") or 0), UTC) \
-        if entity.get("created_at") else None
-    result = record_payment(s, business_id, customer, int(entity.get("amount") or 0), method=method,
+    method = _text(entity.get("method"), 30)
+    received = _received_at(entity)
+    result = record_payment(s, business_id, customer, entity["amount"], method=method,
                             reference=entity["id"], invoice=invoice, source="razorpay",
                             external_id=entity["id"], received_at=received, customer_created=created)
     if result.duplicate:
         return None
     data = events.payment_event_data(result.payment, result.applied[0][0] if result.applied else None)
-    data["razorpay"] = entity
+    try:
+        data["razorpay"] = storable(entity)
+    except ValueError:  # nested beyond reason: keep what matters
+        data["razorpay"] = {k: entity[k] for k in ("id", "amount", "method") if k in entity}
     data["razorpay_event_id"] = event_id
     events.raise_event(s, business_id, RAZORPAY_RECEIVED, entity["id"], data)
     owner = s.get(Business, business_id).phone
@@ -153,26 +202,28 @@ def _customer(s: Any, business_id: int, entity: dict[str, Any], link: dict[str, 
     from intents.understand.phones import to_e164
 
     notes = _notes(entity, link)
-    phone = to_e164(str(entity.get("contact") or (link.get("customer") or {}).get("contact") or ""))
-    email = (entity.get("email") or (link.get("customer") or {}).get("email") or "").strip().lower() or None
-    name = notes.get("customer") or notes.get("customer_name") or notes.get("name") \
-        or (link.get("customer") or {}).get("name")
+    payer = _obj(link.get("customer"))
+    phone = to_e164(_text(entity.get("contact") or payer.get("contact"), 30) or "")
+    email = (_text(entity.get("email") or payer.get("email"), 254) or "").lower() or None
+    if email is not None and "@" not in email:
+        email = None
+    name = _text(notes.get("customer") or notes.get("customer_name") or notes.get("name") or payer.get("name"), 200)
     q = select(Customer).where(Customer.business_id == business_id)
     for cond in ((Customer.phone == phone) if phone else None, (Customer.email == email) if email else None,
-                 (Customer.name == str(name).strip()) if name else None):
+                 (Customer.name == name) if name else None):
         if cond is not None:
             found = s.scalars(q.where(cond).order_by(Customer.id).limit(1)).first()
             if found:
                 return found, False
-    display = str(name).strip() if name else (email.split("@")[0].replace(".", " ").title() if email
-                                              else f"Razorpay customer {phone or ''}".strip())
+    display = name if name else (email.split("@")[0].replace(".", " ").title()[:200] if email
+                                 else f"Razorpay customer {phone or ''}".strip())
     return create_customer(s, business_id, display, phone=phone, email=email), True
 
 
 def _invoice(s: Any, business_id: int, entity: dict[str, Any], link: dict[str, Any]) -> Invoice | None:
     """The invoice named by the payment link's reference_id or the notes, when it is ours."""
     notes = _notes(entity, link)
-    number = link.get("reference_id") or notes.get("invoice") or notes.get("invoice_number")
+    number = _text(link.get("reference_id") or notes.get("invoice") or notes.get("invoice_number"), 40)
     if not number:
         return None
-    return s.scalar(select(Invoice).where(Invoice.business_id == business_id, Invoice.number == str(number)))
+    return s.scalar(select(Invoice).where(Invoice.business_id == business_id, Invoice.number == number))
