@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, current_app, g, request
 from twilio.request_validator import RequestValidator
 
+from bot.api.limits import sender_wait
 from bot.runtime import Runtime
 from bot.scheduling import enqueue_message
 from storage import queries
@@ -42,13 +43,19 @@ def signed_url() -> str:
     return request.url
 
 
+def signature_ok() -> bool:
+    """Is X-Twilio-Signature valid (or no auth token configured)? Worked out once per request."""
+    if "twilio_signed" not in g:
+        token = runtime().config.twilio_auth_token
+        signature = request.headers.get("X-Twilio-Signature", "")
+        g.twilio_signed = not token or bool(
+            signature and RequestValidator(token).validate(signed_url(), request.form, signature))
+    return bool(g.twilio_signed)
+
+
 def check_signature() -> None:
     """Abort 403 unless X-Twilio-Signature is valid (when an auth token is configured)."""
-    token = runtime().config.twilio_auth_token
-    if not token:
-        return
-    signature = request.headers.get("X-Twilio-Signature", "")
-    if not signature or not RequestValidator(token).validate(signed_url(), request.form, signature):
+    if not signature_ok():
         log.warning("rejected Twilio webhook with a bad signature from %s", request.remote_addr)
         abort(403)
 
@@ -73,6 +80,10 @@ def inbound() -> Response:
     sender = phone_of(form.get("From", ""))
     if not sid or not sender or not _SID.fullmatch(sid) or not _E164.fullmatch(sender):
         abort(400)
+    wait = sender_wait(sender)
+    if wait is not None:
+        return Response("Too many messages from this sender; try again shortly.", 429,
+                        headers={"Retry-After": str(wait)}, mimetype="text/plain")
     media = []
     count = form.get("NumMedia", "0")
     for i in range(min(int(count) if count.isascii() and count.isdigit() and len(count) < 4 else 0, 10)):
