@@ -11,6 +11,7 @@ import logging
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -19,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.config import Config
 from bot.errors import ChannelError
 from storage.db import Database
-from storage.models import Message, MessageStatus
+from storage.models import Message, MessageStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,21 @@ class Channel:
             ids.append(msg_id)
         return Sent(ids)
 
+    def stage(self, session: Any, business_id: int | None, to: str, body: str, *, idempotency_key: str) -> None:
+        """Write a message's rows (queued, not yet sent) in the caller's transaction.
+
+        `send` with the same key after the commit delivers them; so the message is stored together
+        with what it answers (an inbound message marked done) and cannot be lost between the two.
+        A crash before `send` leaves them queued for `resend_stranded`.
+        """
+        if not _E164.match(to):
+            raise ChannelError(f"{to!r} is not a phone number in international form (+91…)", to=to)
+        for i, part in enumerate(split_message(body) or [""]):
+            key = idempotency_key if i == 0 else f"{idempotency_key}#{i}"
+            if session.scalar(select(Message.id).where(Message.idempotency_key == key)) is None:
+                session.add(Message(direction="out", business_id=business_id, peer=to, body=part, media=[],
+                                    status=MessageStatus.queued, idempotency_key=key))
+
     def _all_parts(self, key: str | None) -> list[int]:
         with self.db.session() as s:
             rows = s.scalars(select(Message.id).where(
@@ -149,6 +165,24 @@ class Channel:
             msg.sid = created.sid
             msg.status = MessageStatus(created.status) if created.status in MessageStatus.__members__ \
                 else MessageStatus.queued
+
+
+def resend_stranded(config: Config, db: Database, older_than: timedelta, prefix: str = "reply-") -> int:
+    """Deliver staged messages (`Channel.stage`) that a crash left queued and unsent; how many.
+
+    Only keys starting with ``prefix`` (Munshi's replies): a flow step's queued message is the
+    engine's to deliver when it replays the step.
+    """
+    since = utcnow() - older_than
+    with db.session() as s:
+        rows = s.execute(select(Message.business_id, Message.peer, Message.body, Message.idempotency_key).where(
+            Message.direction == "out", Message.status == MessageStatus.queued, Message.sid.is_(None),
+            Message.idempotency_key.like(f"{prefix}%"), Message.created_at < since)
+            .order_by(Message.id).limit(200)).all()
+    channel = Channel(config, db)
+    for business_id, peer, body, key in rows:
+        channel.send(business_id, peer, body, idempotency_key=key)  # finds its row queued: delivers it
+    return len(rows)
 
 
 def _plain_twilio_error(exc: Exception) -> str:

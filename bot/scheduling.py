@@ -65,6 +65,11 @@ def sweep(rt: Runtime) -> int:
         enqueue_message(rt, message_id)
     if ids:
         log.info("sweeper re-enqueued %d message(s)", len(ids))
+    from bot.channel import resend_stranded
+
+    resent = resend_stranded(rt.config, rt.db, older_than=PENDING_GRACE)
+    if resent:
+        log.info("sweeper sent %d reply message(s) left unsent", resent)
     return len(ids)
 
 

@@ -2,9 +2,10 @@
 
 It is a non-forking `SimpleWorker`: the speech model and the compiled agent
 load once per process and stay warm for every job (forking a work horse per
-job would reload them or share threads across fork). A job that kills the
-process is not lost: its message or run stays in the database as unfinished
-and the sweeper of any live worker enqueues it again.
+job would reload them or share threads across fork); RQ's scheduler runs in a
+thread as well, not in the child process RQ would fork (see `_scheduler`). A
+job that kills the process is not lost: its message or run stays in the
+database as unfinished and the sweeper of any live worker enqueues it again.
 """
 from __future__ import annotations
 
@@ -22,6 +23,36 @@ from bot.scheduling import TICK_SECONDS, tick
 log = logging.getLogger(__name__)
 
 RECONNECT_SECONDS = 2
+SCHEDULER_SECONDS = 1
+
+
+def _scheduler(rt: Runtime, stop: threading.Event) -> None:
+    """RQ's scheduler (jobs enqueued for later: a flow's ``delay.wait``, a retry's backoff), in a thread.
+
+    RQ would fork it into a child process, and that child outlives a worker killed with SIGKILL (the
+    OOM killer, a host going down hard): it holds copies of the worker's database connections, so a
+    transaction the dead worker had open stays open, its rows locked (a flow run no other worker can
+    then take over), for as long as the orphan lives. A thread dies with its worker. One worker at a
+    time holds RQ's scheduler lock and moves the jobs that are due onto the queue.
+    """
+    from rq.scheduler import RQScheduler
+
+    scheduler = RQScheduler([rt.queue], connection=rt.redis, interval=SCHEDULER_SECONDS)
+    scheduler._connection = rt.redis  # type: ignore[assignment]  # this process's (RQ's child makes its own)
+    try:
+        while not stop.wait(SCHEDULER_SECONDS):
+            try:
+                if scheduler.acquire_locks():
+                    scheduler.enqueue_scheduled_jobs()
+            except (RedisError, OSError):
+                continue  # Redis away for a moment: the jobs are still scheduled there, or lost and recovered
+            except Exception:
+                log.exception("moving due scheduled jobs to the queue failed")
+    finally:
+        try:
+            scheduler.release_locks()
+        except (RedisError, OSError):
+            pass
 
 
 def _ticker(rt: Runtime, stop: threading.Event) -> None:
@@ -69,13 +100,17 @@ def run_worker(rt: Runtime | None = None, *, burst: bool = False) -> None:
     rt.db.migrate()
     _warm(rt)
     stop = threading.Event()
+    scheduler: threading.Thread | None = None
     if not burst:
         threading.Thread(target=_ticker, args=(rt, stop), daemon=True, name="munshi-ticker").start()
+        scheduler = threading.Thread(target=_scheduler, args=(rt, stop), daemon=True, name="munshi-scheduler")
+        scheduler.start()
     try:
         while True:
             worker = _Worker([rt.queue], connection=rt.redis)
             try:
-                worker.work(burst=burst, with_scheduler=not burst, logging_level="INFO")
+                # with_scheduler=False: the scheduler is the thread above, not a forked child process.
+                worker.work(burst=burst, with_scheduler=False, logging_level="INFO")
             except (RedisError, OSError) as exc:
                 if burst:
                     raise
@@ -91,3 +126,5 @@ def run_worker(rt: Runtime | None = None, *, burst: bool = False) -> None:
                 return
     finally:
         stop.set()
+        if scheduler is not None:
+            scheduler.join(5)  # it lets go of RQ's scheduler lock, for the next worker to take

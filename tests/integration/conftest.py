@@ -39,6 +39,15 @@ from bot.__main__ import main
 sys.exit(main(["worker"]))
 """
 
+# The plain `python -m bot worker`, for a worker started with a ``prelude`` but no fast sweeper.
+PLAIN_WORKER = """
+import sys
+
+from bot.__main__ import main
+
+sys.exit(main(["worker"]))
+"""
+
 
 class Workers:
     """Starts and stops ``python -m bot worker`` processes for one test."""
@@ -47,15 +56,19 @@ class Workers:
         self.logs = logs
         self.procs: list[tuple[subprocess.Popen, Path]] = []
 
-    def start(self, config: Config, n: int = 1, *, fast_sweeper: bool = False,
+    def start(self, config: Config, n: int = 1, *, fast_sweeper: bool = False, prelude: str = "",
               **env: str | None) -> list[subprocess.Popen]:
-        """Start ``n`` workers on ``config``'s queue and wait until all of them listen."""
+        """Start ``n`` workers on ``config``'s queue and wait until all of them listen.
+
+        ``prelude``: Python run in the worker process before it starts (a test's hook or stand-in).
+        """
         started = []
         for _ in range(n):
             log = self.logs / f"worker-{len(self.procs) + 1}.log"
-            if fast_sweeper:
+            if fast_sweeper or prelude:
+                script = prelude + (FAST_SWEEPER if fast_sweeper else PLAIN_WORKER)
                 with open(log, "ab") as err:
-                    proc = subprocess.Popen([sys.executable, "-c", FAST_SWEEPER], cwd=REPO,
+                    proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO,
                                             env=env_for(config, **env), stderr=err)
             else:
                 proc = python_m_bot("worker", env=env_for(config, **env), log=log)
