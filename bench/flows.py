@@ -9,7 +9,10 @@
    (a condition, a WhatsApp message to the owner in the local outbox, a row in the local sheet) are
    created and enqueued at once and timed until all have succeeded. Same workers, same Redis, same
    database, same run; ``--rounds`` times, alternating. The figure is the median of flows/s ÷ no-op
-   jobs/s (goal ≥ 0.5).
+   jobs/s (goal ≥ 0.5). Each round also prints the workers' CPU time per job (user + system, from the
+   processes themselves): on a machine shared with other work the throughputs swing with the load,
+   the CPU a job costs much less, and no-op CPU/job ÷ flow CPU/job is the ratio an otherwise idle
+   machine would show if the workers were the bottleneck.
 2. **Webhooks.** gunicorn (``--web-workers`` processes × 4 threads, as the Procfile runs it) serves the
    app; ``--webhooks`` POSTs to a 1-step flow's webhook URL (a WhatsApp message to the owner) are sent
    over ``--concurrency`` keep-alive connections by a light one-thread client, and the figure is runs/s
@@ -38,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
+import psutil  # noqa: E402
 from rq import Queue, Worker  # noqa: E402
 from rq.registry import FinishedJobRegistry  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
@@ -96,6 +100,7 @@ class Bench:
     def __init__(self, home: Path) -> None:
         self.home = home
         self.children: list[subprocess.Popen] = []
+        self.workers: list[subprocess.Popen] = []
         env = {"MUNSHI_HOME": str(home), "MUNSHI_QUEUE": f"bench-{uuid.uuid4().hex[:6]}",
                "WHATSAPP_TRANSPORT": "outbox"}
         for name in ("DATABASE_URL", "REDIS_URL"):
@@ -121,8 +126,9 @@ class Bench:
     def start_workers(self, n: int) -> None:
         log = open(self.home / "workers.log", "ab")
         for _ in range(n):
-            self.children.append(subprocess.Popen([sys.executable, "-m", "bot", "worker"], cwd=ROOT,
-                                                  env=self.child_env, stderr=log, stdout=log))
+            self.workers.append(subprocess.Popen([sys.executable, "-m", "bot", "worker"], cwd=ROOT,
+                                                 env=self.child_env, stderr=log, stdout=log))
+        self.children += self.workers
         deadline = time.monotonic() + 60
         while Worker.count(connection=self.rt.redis, queue=self.queue) < n:
             if time.monotonic() > deadline:
@@ -132,10 +138,11 @@ class Bench:
 
     def start_web(self, workers: int, port: int) -> str:
         log = open(self.home / "web.log", "ab")
-        self.children.append(subprocess.Popen(
+        self.web = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", "4", "--bind",
              f"127.0.0.1:{port}", "--log-level", "warning", "bot:create_app()"],
-            cwd=ROOT, env=self.child_env, stderr=log, stdout=log))
+            cwd=ROOT, env=self.child_env, stderr=log, stdout=log)
+        self.children.append(self.web)
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while True:
@@ -162,11 +169,17 @@ class Bench:
             except subprocess.TimeoutExpired:
                 child.kill()
 
+    def worker_cpu(self) -> float:
+        """CPU seconds (user + system) the worker processes have used so far."""
+        return cpu_seconds(self.workers)
+
     # -- 1. no-op jobs and 3-step flows ---------------------------------------------------------------
-    def noop_rate(self, n: int) -> float:
+    def noop_rate(self, n: int) -> tuple[float, float]:
+        """No-op jobs/s and the workers' CPU milliseconds per job."""
         registry = FinishedJobRegistry(queue=self.queue)
         before = registry.count
         datas = [Queue.prepare_data("flows.jobs.noop", (), result_ttl=3600, timeout=60) for _ in range(n)]
+        cpu = self.worker_cpu()
         started = time.perf_counter()
         for i in range(0, n, 500):
             with self.rt.redis.pipeline() as pipe:
@@ -174,7 +187,7 @@ class Bench:
                 pipe.execute()
         while registry.count - before < n:
             time.sleep(0.02)
-        return n / (time.perf_counter() - started)
+        return n / (time.perf_counter() - started), (self.worker_cpu() - cpu) * 1000 / n
 
     def _make_runs(self, flow_id: str, n: int) -> list[str]:
         run_ids = [new_id() for _ in range(n)]
@@ -191,27 +204,33 @@ class Bench:
                 Run.flow_id == flow_id, Run.status.in_([RunStatus.succeeded.value, RunStatus.failed.value])))
                 or 0)
 
-    def flow_rate(self, n: int) -> tuple[float, int]:
+    def flow_rate(self, n: int) -> tuple[float, int, float]:
+        """3-step flows/s, how many failed, and the workers' CPU milliseconds per run."""
         with self.rt.db.session() as s:
             flow_id = store.create_flow(s, self.business_id, "Bench: 3 steps", three_steps(), activate=True).id
         run_ids = self._make_runs(flow_id, n)
+        cpu = self.worker_cpu()
         started = time.perf_counter()
         for i in range(0, n, 500):
             dispatch.enqueue_runs(self.rt, run_ids[i:i + 500])
         while self._succeeded(flow_id) < n:
             time.sleep(0.1)
         elapsed = time.perf_counter() - started
+        cpu = (self.worker_cpu() - cpu) * 1000 / n
         with self.rt.db.session() as s:
             failed = s.scalar(select(func.count(Run.id)).where(Run.flow_id == flow_id, Run.status == "failed"))
-        return n / elapsed, int(failed or 0)
+        return n / elapsed, int(failed or 0), cpu
 
     # -- 2. webhooks -------------------------------------------------------------------------------------
-    def webhook_rate(self, base: str, n: int, concurrency: int) -> tuple[float, float, int]:
+    def webhook_rate(self, base: str, n: int, concurrency: int) -> tuple[float, float, int, float, float]:
+        """Runs/s, POSTs accepted/s, errors, and CPU milliseconds per run of the web server and the workers."""
         with self.rt.db.session() as s:
             flow = store.create_flow(s, self.business_id, "Bench: webhook", one_step(), activate=True)
             path = store.webhook_path(flow)
             flow_id = flow.id
         host, port = base.removeprefix("http://").split(":")
+        web = [self.web, *psutil.Process(self.web.pid).children(recursive=True)]
+        web_cpu, worker_cpu = cpu_seconds(web), self.worker_cpu()
         started = time.perf_counter()
         statuses = asyncio.run(post_all(host, int(port), path, n, concurrency))
         accepted = time.perf_counter() - started
@@ -219,7 +238,20 @@ class Bench:
         while self._succeeded(flow_id) < n - errors:
             time.sleep(0.1)
         elapsed = time.perf_counter() - started
-        return n / elapsed, n / accepted, errors
+        return (n / elapsed, n / accepted, errors, (cpu_seconds(web) - web_cpu) * 1000 / n,
+                (self.worker_cpu() - worker_cpu) * 1000 / n)
+
+
+def cpu_seconds(procs: list) -> float:
+    """CPU seconds (user + system) these processes have used so far."""
+    total = 0.0
+    for proc in procs:
+        try:
+            times = psutil.Process(proc.pid).cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
 
 
 async def post_all(host: str, port: int, path: str, n: int, concurrency: int) -> list[int]:
@@ -269,22 +301,35 @@ def main() -> int:
         bench.start_workers(args.workers)
         bench.noop_rate(200)  # warm up both paths (imports, connections, caches)
         bench.flow_rate(100)
-        ratios = []
+        ratios, cpu_ratios, rounds = [], [], []
         for i in range(args.rounds):  # alternate, so both see the same machine (it may be shared)
-            noop = bench.noop_rate(args.runs)
-            flows, failed = bench.flow_rate(args.runs)
+            noop, noop_cpu = bench.noop_rate(args.runs)
+            flows, failed, flow_cpu = bench.flow_rate(args.runs)
             ratios.append(flows / noop)
+            cpu_ratios.append(noop_cpu / flow_cpu)
+            rounds.append({"noop_jobs_per_s": round(noop, 1), "flows_per_s": round(flows, 1), "failed": failed,
+                           "noop_cpu_ms": round(noop_cpu, 2), "flow_cpu_ms": round(flow_cpu, 2)})
             print(f"round {i + 1}: RQ no-op jobs {noop:6.0f} jobs/s · 3-step flows {flows:6.0f} flows/s "
-                  f"({args.runs} each, {failed} failed) · ratio {flows / noop:.2f}", flush=True)
+                  f"({args.runs} each, {failed} failed) · ratio {flows / noop:.2f} · worker CPU per job "
+                  f"{noop_cpu:.2f} ms vs {flow_cpu:.2f} ms", flush=True)
         print(f"flows/s ÷ no-op jobs/s = {statistics.median(ratios):.2f} (median of {args.rounds} rounds)   "
-              "(goal ≥ 0.5)", flush=True)
+              f"(goal ≥ 0.5); by worker CPU per job: {statistics.median(cpu_ratios):.2f}", flush=True)
 
         base = bench.start_web(args.web_workers, args.port)
         bench.webhook_rate(base, 200, args.concurrency)  # warm up
-        rate, accepted, errors = bench.webhook_rate(base, args.webhooks, args.concurrency)
+        rate, accepted, errors, web_cpu, worker_cpu = bench.webhook_rate(base, args.webhooks, args.concurrency)
         print(f"webhook → 1-step run: {rate:8.0f} runs/s  ({args.webhooks} POSTs, {args.concurrency} at a time, "
               f"{errors} errors; accepted at {accepted:.0f}/s; gunicorn {args.web_workers}×4 threads + "
-              f"{args.workers} workers)   (goal ≥ 220/s)")
+              f"{args.workers} workers; CPU per run: web {web_cpu:.2f} ms + workers {worker_cpu:.2f} ms)   "
+              "(goal ≥ 220/s)")
+        from bench.common import write_result  # bench/results/flows.json, for python -m bench
+
+        write_result("flows", {"settings": vars(args), "rounds": rounds, "ratio": statistics.median(ratios),
+                               "cpu_ratio": statistics.median(cpu_ratios),
+                               "ratio_goal": 0.5, "webhook_runs_per_s": round(rate, 1),
+                               "webhook_accepted_per_s": round(accepted, 1), "webhook_errors": errors,
+                               "webhook_cpu_ms": {"web": round(web_cpu, 2), "workers": round(worker_cpu, 2)},
+                               "webhook_goal": 220})
     finally:
         bench.stop()
         bench.rt.db.dispose()

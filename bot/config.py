@@ -56,6 +56,7 @@ class Config:
     queue_name: str = "munshi"
     max_voice_seconds: int = 180
     transcribe_backend: str = "local"
+    flow_digest_hour: int | None = None  # FLOW_DIGEST_HOUR: the owners' daily digest of flow runs (India time)
     testing: bool = False
 
     @property
@@ -93,6 +94,9 @@ class Config:
             openai_timeout = float(env.get("OPENAI_TIMEOUT") or cls.openai_timeout)
         except ValueError:
             raise ConfigError("OPENAI_TIMEOUT must be a number of seconds") from None
+        digest_hour = (env.get("FLOW_DIGEST_HOUR") or "").strip()
+        if digest_hour and not (digest_hour.isdigit() and int(digest_hour) < 24):
+            raise ConfigError("FLOW_DIGEST_HOUR must be an hour from 0 to 23 (India time)")
         cfg = cls(
             home=home,
             database_url=database_url,
@@ -119,6 +123,7 @@ class Config:
             queue_name=env.get("MUNSHI_QUEUE") or "munshi",
             max_voice_seconds=max_voice,
             transcribe_backend=env.get("TRANSCRIBE_BACKEND") or "local",
+            flow_digest_hour=int(digest_hour) if digest_hour else None,
         )
         return replace(cfg, **overrides) if overrides else cfg
 

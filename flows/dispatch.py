@@ -16,6 +16,15 @@ Events whose key starts with ``flow:<flow id>:`` belong to one flow only (a
 cron firing, a delivery to that flow's webhook URL, an overdue invoice seen
 for that flow's number of days).
 
+Loop guard: a flow whose step raises the event that starts it (a payment
+recorded on "payment received", stock lowered again on "stock low") would
+run for ever. Every event and run carries a ``chain_depth``: 0 for what
+people and outside services did, and an event raised by a run's step is one
+deeper than that run (the engine's session says so to `storage.events`). An
+event deeper than `MAX_CHAIN_DEPTH` starts nothing: it is marked dispatched,
+logged, and the owner is told once per flow version, in plain words, which
+flow keeps setting itself off.
+
 Entry points: `dispatch_pending` (after each inbound message, after the
 Razorpay webhook, and from the periodic tick), `dispatch_events` (events
 raised inside a flow step) and `deliver_webhook` (the flows' own URLs).
@@ -25,19 +34,21 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from redis.exceptions import RedisError
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from storage.models import Event, Flow, FlowStatus, Run, RunStatus, new_id, utcnow
+from storage.models import Business, Event, Flow, FlowStatus, Run, RunStatus, new_id, utcnow
 
 log = logging.getLogger(__name__)
 
 #: Events dispatched per call, so one call never holds the database for long.
 BATCH = 200
+#: Runs that may follow one another through the events their steps raise (the first run is depth 0).
+MAX_CHAIN_DEPTH = 3
 #: Prefix of an event key that targets one flow: ``flow:<flow id>:<rest>``.
 FLOW_KEY_PREFIX = "flow:"
 WEBHOOK_RECEIVED = "webhook.received"
@@ -55,6 +66,7 @@ class _Inserted:
     key: str
     payload: dict[str, Any]
     dispatched: bool
+    chain_depth = 0  # events raised this way come from webhooks and schedules, not from runs
 
 
 _ignoring: dict[tuple[str, str, tuple[str, ...], str | None], Any] = {}
@@ -107,34 +119,84 @@ def target_flow(key: str) -> str | None:
     return key[len(FLOW_KEY_PREFIX):].split(":", 1)[0] or None
 
 
+_flows = cast(Table, Flow.__table__)
+# Built once (every event and every webhook delivery asks; building a query costs more than running it).
+_MATCHING = (select(_flows.c.id, _flows.c.version)
+             .where(_flows.c.business_id == bindparam("business_id"), _flows.c.trigger == bindparam("trigger"),
+                    _flows.c.status == FlowStatus.active.value, _flows.c.deleted_at.is_(None))
+             .order_by(_flows.c.created_at, _flows.c.id))
+_MATCHING_ONE = _MATCHING.where(_flows.c.id == bindparam("flow_id"))
+
+
 def matching_flows(session: Session, business_id: int, event_type: str, key: str) -> list[tuple[str, int]]:
     """``(flow id, version)`` of the active flows that this event starts."""
-    query = select(Flow.id, Flow.version).where(
-        Flow.business_id == business_id, Flow.trigger == event_type, Flow.status == FlowStatus.active,
-        Flow.deleted_at.is_(None))
     flow_id = target_flow(key)
-    if flow_id is not None:
-        query = query.where(Flow.id == flow_id)
-    return [(fid, version) for fid, version in session.execute(query.order_by(Flow.created_at, Flow.id))]
+    params = {"business_id": business_id, "trigger": event_type, "flow_id": flow_id}
+    rows = session.connection().execute(_MATCHING if flow_id is None else _MATCHING_ONE, params)
+    return [(fid, version) for fid, version in rows]
 
 
 def create_runs(session: Session, event: Event | _Inserted) -> list[str]:
     """Insert the runs ``event`` starts (none twice) and mark it dispatched; the new run ids.
 
     Runs are written, not enqueued: the caller enqueues them after committing.
+    An event too deep in a chain of runs starts none (the loop guard): the
+    flows it would have started are noted in ``session.info["munshi_loops"]``
+    for the caller to tell the owners about after committing (`tell_loops`).
     """
     created: list[str] = []
     key = run_event_key(event.type, event.key)
-    for flow_id, version in matching_flows(session, event.business_id, event.type, event.key):
+    flows = matching_flows(session, event.business_id, event.type, event.key)
+    event.dispatched = True
+    if flows and event.chain_depth > MAX_CHAIN_DEPTH:
+        log.warning("event %s %s of business %s is %d runs deep: flows %s not started again (a loop)",
+                    event.type, event.key, event.business_id, event.chain_depth, [f for f, _ in flows])
+        session.info.setdefault("munshi_loops", []).append((event.business_id, event.type, flows))
+        return created
+    for flow_id, version in flows:
         run_id = new_id()
         if insert_ignore(session, Run, {"id": run_id, "flow_id": flow_id, "business_id": event.business_id,
                                         "flow_version": version, "event_key": key,
-                                        "status": RunStatus.queued.value, "trigger_data": event.payload or {},
-                                        "created_at": utcnow()},
+                                        "chain_depth": event.chain_depth, "status": RunStatus.queued.value,
+                                        "trigger_data": event.payload or {}, "created_at": utcnow()},
                          ("flow_id", "flow_version", "event_key")):
             created.append(run_id)
-    event.dispatched = True
     return created
+
+
+def tell_loops(rt: Any, loops: Iterable[tuple[int, str, list[tuple[str, int]]]]) -> None:
+    """Tell each owner, once per flow version, that a flow kept setting itself off and was stopped."""
+    from bot.channel import Channel
+
+    for business_id, event_type, flows in loops:
+        for flow_id, version in flows:
+            try:
+                with rt.db.session() as s:
+                    phone = s.scalar(select(Business.phone).where(Business.id == business_id))
+                    flow = s.get(Flow, flow_id)
+                    name = flow.name if flow is not None else "one of your flows"
+                    trigger = _trigger_words(flow, event_type)
+                if phone:
+                    text = (f"⚠️ Your flow “{name}” keeps setting itself off: what it does makes “{trigger}” "
+                            f"happen again, which starts it again. I stopped it after {MAX_CHAIN_DEPTH + 1} rounds "
+                            "so that it does not run for ever. Change the flow so that its steps no longer start "
+                            "it.")
+                    Channel(rt.config, rt.db).send(business_id, phone, text,
+                                                   idempotency_key=f"flowloop-{flow_id}-{version}")
+            except Exception:  # the loop is stopped either way; the log says so
+                log.exception("could not tell the owner about the loop of flow %s", flow_id)
+
+
+def _trigger_words(flow: Flow | None, event_type: str) -> str:
+    """``a payment is received``: the flow's trigger in words (the event's name without a flow)."""
+    from flows.schema import Blueprint
+    from flows.summary import describe_trigger
+
+    trigger = Blueprint.from_dict(flow.blueprint).trigger if flow is not None else None
+    if trigger is None:
+        return event_type
+    words = describe_trigger(trigger)
+    return words[len("When "):] if words.startswith("When ") else words
 
 
 def dispatch_pending(rt: Any, business_id: int | None = None, *, limit: int = BATCH,
@@ -152,9 +214,11 @@ def dispatch_pending(rt: Any, business_id: int | None = None, *, limit: int = BA
                 query = query.where(Event.business_id == business_id)
             events = list(s.scalars(query.order_by(Event.id).limit(limit)))
             run_ids = [rid for ev in events for rid in create_runs(s, ev)]
+            loops = s.info.pop("munshi_loops", [])
     except Exception:
         log.exception("dispatching events failed; the periodic tick will try again")
         return []
+    tell_loops(rt, loops)
     if enqueue is not None:
         enqueue(run_ids)
     else:
@@ -172,6 +236,8 @@ def dispatch_events(rt: Any, event_ids: Iterable[int],
         events = list(s.scalars(select(Event).where(Event.id.in_(ids), Event.dispatched.is_(False))
                                 .order_by(Event.id)))
         run_ids = [rid for ev in events for rid in create_runs(s, ev)]
+        loops = s.info.pop("munshi_loops", [])
+    tell_loops(rt, loops)
     if enqueue is not None:
         enqueue(run_ids)
     else:

@@ -18,13 +18,31 @@ edges:
   ``waiting`` with ``resume_at`` and a job is scheduled for that moment
   (the periodic recovery enqueues it again if that job is lost).
 
-Every step's result is committed before the next step starts, in the same
-transaction as the database writes of the tool itself (a stock change is
-never applied twice). Re-executing a run — a worker killed mid-run, a
+Every step's result is stored in the same transaction as the database writes
+of the tool itself (a stock change is never applied twice), and all of it is
+committed before the next step that reaches outside starts (an HTTP call, an
+email, a WhatsApp through Twilio): the outside world never acts on anything
+the database could still lose. Steps that only touch the database are
+committed together — a crash undoes their writes and their results alike, and
+the replay does them once. Re-executing a run — a worker killed mid-run, a
 duplicate job, an owner's RETRY — replays the walk with the stored outputs
 and skips every step that already succeeded; side-effecting tools get the
 idempotency key ``run-<run id>-<step key>``, the same on every attempt, so a
 customer never gets a second WhatsApp.
+
+Outside calls are at least once, and this is where: a step that reaches
+outside is recorded as done only after the call returned, so a worker killed
+between the other side acting and that commit (or a call that timed out
+after the other side acted) leaves the step undone, and the replay calls
+again — with the same idempotency key, so the receiver can tell it is a
+repeat. WhatsApp stores the message under the key before sending and never
+sends a stored, sent key again (the window left is Twilio accepting the
+message and the worker dying before its SID is saved); ``http.request`` sends
+the key as ``Idempotency-Key``; ``email.send`` derives the ``Message-ID`` from
+it; ``razorpay.create_payment_link`` uses it as the ``reference_id`` and finds
+the first link; a Slack post or a Google Sheets row has no such handle and may
+be repeated in that window. Everything inside the database (the outbox, the
+local sheet, invoices, payments, stock) is exactly once.
 
 ``error_handling`` per node: ``retry_count`` retries of errors that may pass
 (timeouts, 5xx, 429, unexpected exceptions) after ``retry_delay`` seconds,
@@ -44,6 +62,7 @@ the resolved input (secrets hidden), the output and the error.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -56,7 +75,7 @@ from typing import Any, Protocol, cast
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel
-from sqlalchemy import Table, bindparam, insert, or_, select, update
+from sqlalchemy import Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.errors import FlowError, MunshiError, NotFound, ToolError
@@ -64,6 +83,7 @@ from flows import conditions, template
 from flows.schema import Blueprint, Edge, ErrorHandling, Node
 from storage.models import (
     Business,
+    Credential,
     Flow,
     FlowStatus,
     Message,
@@ -131,9 +151,14 @@ def _hide_url_password(text: str) -> str:
     return text
 
 
-def _secret_key(key: Any) -> bool:
-    name = str(key).lower().replace("-", "_")
+@functools.lru_cache(maxsize=4096)
+def _secret_name(name: str) -> bool:
+    name = name.lower().replace("-", "_")
     return any(word in name for word in _SECRET_WORDS)
+
+
+def _secret_key(key: Any) -> bool:
+    return _secret_name(str(key))
 
 
 def redact(value: Any) -> Any:
@@ -190,9 +215,13 @@ def backoff(handling: ErrorHandling, attempt: int) -> float:
 
 _runs = cast(Table, Run.__table__)
 _steps = cast(Table, RunStep.__table__)
+_credentials = cast(Table, Credential.__table__)
+_CONNECTED = (select(func.aggregate_strings(_credentials.c.service, ","))
+              .where(_credentials.c.business_id == _runs.c.business_id).scalar_subquery())
 _START = (select(_runs.c.status, _runs.c.resume_at, _runs.c.started_at, _runs.c.flow_id, _runs.c.flow_version,
-                 _runs.c.business_id, _runs.c.trigger_data, Flow.__table__.c.name, Flow.__table__.c.status,
-                 Flow.__table__.c.deleted_at, Business.__table__.c.name, Business.__table__.c.phone)
+                 _runs.c.business_id, _runs.c.trigger_data, _runs.c.chain_depth, Flow.__table__.c.name,
+                 Flow.__table__.c.status, Flow.__table__.c.deleted_at, Business.__table__.c.name,
+                 Business.__table__.c.phone, _CONNECTED)
           .join(Flow.__table__, Flow.__table__.c.id == _runs.c.flow_id)
           .join(Business.__table__, Business.__table__.c.id == _runs.c.business_id)
           .where(_runs.c.id == bindparam("run_id")))
@@ -472,7 +501,12 @@ class _RunState:
     position: int
     claim: Claim | None = None
     session: Any = None  # the run's bookkeeping session (see `Engine`)
-    pending: int = 0  # step results written but not committed
+    rows: dict[str, dict[str, Any]] = field(default_factory=dict)  # new step rows, inserted as it commits
+    changed: dict[str, dict[str, Any]] = field(default_factory=dict)  # stored step rows, updated as it commits
+    claiming: dict[str, Any] | None = None  # the claim's parameters while it is not committed yet
+    connected: frozenset[str] = frozenset()  # the services the business has its own credentials for
+    tool_wrote: bool = False  # a database tool wrote in the open transaction
+    reached_out: bool = False  # a step that reaches outside ran since the last commit
     skipped: dict[str, str] = field(default_factory=dict)  # step key → node id
 
 
@@ -505,19 +539,28 @@ class Engine:
     """Executes runs. One per job is fine: it keeps nothing between runs but caches.
 
     Bookkeeping: one session per run (`_RunState.session`) carries the run's
-    own writes and each step's result. A step's (an action's or a wait's)
-    result stays pending only until the next step is about to start, when it is
-    committed (`_step_starts`). What is not a step rides along with the nearest
-    commit: the run's claim and its end, and the records of condition and loop
-    nodes (the headings of `flows.summary`, whose results are worked out again
-    from stored data if a run is replayed). So every step's result is stored
-    before the next step starts, with as few transactions as that allows (on
-    SQLite each one takes the database's write lock; on PostgreSQL each one is
-    a WAL flush). Tools that reach outside (``external``/``reaches_out``) start
-    with nothing pending at all and end their read transaction before they call
-    out (`tools.connections.release`); database tools write in the same
-    transaction as their step's result, so their change and "this step
-    succeeded" are stored together or not at all.
+    own writes (its claim, its end) and each node's record; new records wait in
+    `_RunState.rows` and go in with one INSERT as the transaction commits.
+    Database tools write in that same transaction (inside a savepoint when an
+    earlier tool wrote in it, so a failed attempt undoes its own writes only),
+    so a tool's change and "this step succeeded" are stored together or not at
+    all. A commit happens only
+    where it is needed: before a step whose tool reaches outside
+    (``external``/``reaches_out``; `_step_starts`), which then starts with
+    nothing pending and ends its read transaction before it calls out
+    (`tools.connections.release`); after a failed attempt that will be tried
+    again at once; and at the run's end or wait. A run of database steps is one
+    transaction (on SQLite each one holds the database's write lock; on
+    PostgreSQL each one is a WAL flush).
+
+    That last commit does not wait for PostgreSQL's WAL flush when no step in
+    it reached outside (``synchronous_commit`` off for that transaction alone):
+    losing it to a crash of the database server loses the steps' writes with
+    their records, and the run — still stored as queued or running — is done
+    again by the recovery, once. Nothing outside has seen those writes, and any
+    later commit that must last flushes them too. (SQLite's ``synchronous=
+    NORMAL`` makes the same trade for every transaction.) A commit before an
+    outside call, or holding an outside step's result, always waits.
     """
 
     def __init__(self, rt: Any, *, now: Callable[[], datetime] | None = None, queueing: Queueing | None = None,
@@ -562,16 +605,17 @@ class Engine:
         row = conn.execute(_START, {"run_id": run_id}).first()
         if row is None:
             return Outcome(None)
-        (status, resume_at, started_at, flow_id, version, business_id, trigger_data, flow_name, flow_status,
-         deleted_at, business_name, business_phone) = row
+        (status, resume_at, started_at, flow_id, version, business_id, trigger_data, depth, flow_name, flow_status,
+         deleted_at, business_name, business_phone, connected) = row
         if status in FINAL:
             return Outcome(RunStatus(status))
         resume_at = aware(resume_at)
         if status == RunStatus.waiting and resume_at is not None and resume_at > now + EARLY:
             return Outcome(RunStatus.waiting)  # a duplicate or early job; the right one is scheduled
-        stale = now - timedelta(seconds=RUN_LEASE)
-        if self.claims and conn.execute(_CLAIM, {"b_id": run_id, "now": now, "stale": stale,
-                                                 "started_at": started_at or now}).rowcount == 0:
+        # Not claimable: running with a heartbeat younger than the lease (except in tests of replays).
+        stale = now - timedelta(seconds=RUN_LEASE) if self.claims else now + timedelta(days=1)
+        claiming = {"b_id": run_id, "now": now, "stale": stale, "started_at": started_at or now}
+        if conn.execute(_CLAIM, claiming).rowcount == 0:
             log.info("run %s is being run by another worker", run_id)
             return Outcome(None)
         if deleted_at is not None or flow_status == FlowStatus.paused:
@@ -593,12 +637,11 @@ class Engine:
         if started_at is not None:  # a run never started has no steps yet
             for key, st_status, attempts, output, error, st_started in conn.execute(_STEPS, {"run_id": run_id}):
                 steps[key] = _Step(True, StepStatus(st_status), attempts, output, error, aware(st_started))
-        if not self.claims:
-            conn.execute(_CLAIM, {"b_id": run_id, "now": now, "stale": now + timedelta(days=1),
-                                  "started_at": started_at or now})
         claim = Claim(self.db, run_id, now, self.now) if self.claims else None
+        s.info["munshi_chain_depth"] = depth + 1  # the events its steps raise (`flows.dispatch`'s loop guard)
         return _RunState(run_id, flow_id, flow_name, business_id, business, dict(trigger_data or {}), graph, steps,
-                         position=len(steps), claim=claim, session=s)
+                         position=len(steps), claim=claim, session=s, claiming=claiming,
+                         connected=frozenset((connected or "").split(",")) - {""})
 
     def _run(self, state: _RunState) -> Outcome:
         graph = state.graph
@@ -619,20 +662,39 @@ class Engine:
         except Exception as exc:
             log.exception("run %s failed inside the engine", state.run_id)
             state.session.rollback()
+            # The records not committed go with the writes the rollback undid (a RETRY does those steps again).
+            state.rows.clear()
+            state.changed.clear()
+            state.skipped.clear()
+            state.session.info.pop("munshi_events", None)
             self._finish(state, RunStatus.failed, error=reason_of(exc), failed_step=None)
             return Outcome(RunStatus.failed)
         self._finish(state, RunStatus.succeeded)
         return Outcome(RunStatus.succeeded)
 
-    def _commit(self, state: _RunState) -> None:
-        """Commit what is pending; then hand over the events its tools raised."""
+    def _commit(self, state: _RunState, *, flush_wal: bool = True) -> None:
+        """Commit what is pending; then hand over the events its tools raised.
+
+        ``flush_wal=False`` (PostgreSQL): the commit returns before the WAL is on disk (see `Engine`).
+        """
         s = state.session
         try:
+            if state.rows or state.changed or not flush_wal:
+                conn = s.connection()
+                if state.rows:
+                    conn.execute(_STEP_INSERT, list(state.rows.values()))
+                    state.rows.clear()
+                if state.changed:
+                    conn.execute(_STEP_UPDATE, [{"b_run_id": state.run_id, "b_step_key": key, **values}
+                                                for key, values in state.changed.items()])
+                    state.changed.clear()
+                if not flush_wal and conn.dialect.name == "postgresql":
+                    conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
             s.commit()
         except IntegrityError:  # another worker stored one of these steps: it holds the run now
             s.rollback()
             raise _ClaimLost() from None
-        state.pending = 0
+        state.claiming, state.tool_wrote, state.reached_out = None, False, False
         raised = list(s.info.pop("munshi_events", []) or [])
         if raised:
             from flows.dispatch import dispatch_events
@@ -647,15 +709,17 @@ class Engine:
         if state.claim is not None and state.claim.lost:
             raise _ClaimLost()
 
-    def _step_starts(self, state: _RunState, *, outside: bool = False) -> None:
-        """Called as a step starts: the earlier steps' results are committed first.
+    def _step_starts(self, state: _RunState, *, outside: bool) -> None:
+        """Called as a step starts: before a step that reaches outside, everything pending is committed.
 
         ``outside``: the step's tool will use other connections or the network, so
         nothing at all may stay pending (nor hold SQLite's write lock meanwhile).
         """
         self._still_ours(state)
-        if state.pending or (outside and state.session.in_transaction()):
-            self._commit(state)
+        if outside:
+            if state.rows or state.changed or state.session.in_transaction():
+                self._commit(state)
+            state.reached_out = True
 
     def _finish(self, state: _RunState, status: RunStatus, *, resume_at: datetime | None = None,
                 error: str | None = None, failed_step: str | None = None) -> None:
@@ -666,14 +730,13 @@ class Engine:
         if status in FINAL:
             values["finished_at"] = now
         conn.execute(_RUN_FINISHED if status in FINAL else _RUN_END, values)
-        skipped: list[dict[str, Any]] = [{"run_id": state.run_id, "node_id": node_id, "step_key": key, "position": 0,
-                    "status": StepStatus.skipped.value, "attempts": 0, "input": {}, "output": None, "error": None,
-                    "started_at": None, "finished_at": None}
-                   for key, node_id in state.skipped.items() if key not in state.steps]
-        if skipped:
-            conn.execute(_STEP_INSERT, skipped)
+        for key, node_id in state.skipped.items():
+            if key not in state.steps:
+                state.rows[key] = {"run_id": state.run_id, "node_id": node_id, "step_key": key, "position": 0,
+                                   "status": StepStatus.skipped.value, "attempts": 0, "input": {}, "output": None,
+                                   "error": None, "started_at": None, "finished_at": None}
         state.skipped.clear()
-        self._commit(state)
+        self._commit(state, flush_wal=state.reached_out)
 
     def _walk(self, state: _RunState, scope: frozenset[str], entries: set[str], vars_: dict[str, Any],
               path: str) -> None:
@@ -745,11 +808,10 @@ class Engine:
             result = conditions.evaluate_bool(expression, vars_)
         except FlowError as exc:
             reason = f"the check '{expression}' could not be worked out: {exc.message}"
-            self._save(state, node, key, StepStatus.failed, 1, {"expression": expression}, None, reason, started,
-                       step=False)
+            self._save(state, node, key, StepStatus.failed, 1, {"expression": expression}, None, reason, started)
             return _Failure(reason, handling)
         self._save(state, node, key, StepStatus.succeeded, 1, {"expression": expression}, {"result": result},
-                   None, started, step=False)
+                   None, started)
         return result
 
     def _loop_items(self, state: _RunState, node: Node, key: str, vars_: dict[str, Any]) -> list[Any] | _Failure:
@@ -771,12 +833,11 @@ class Engine:
             if len(items) > MAX_LOOP_ITEMS:
                 raise FlowError(f"the list has {len(items)} items; a loop repeats at most {MAX_LOOP_ITEMS} times")
         except FlowError as exc:
-            self._save(state, node, key, StepStatus.failed, 1, {"items": raw}, None, exc.message, started,
-                       step=False)
+            self._save(state, node, key, StepStatus.failed, 1, {"items": raw}, None, exc.message, started)
             return _Failure(exc.message, handling)
         items = jsonable(items)
         self._save(state, node, key, StepStatus.succeeded, 1, {"items": raw},
-                   {"count": len(items), "items": items}, None, started, step=False)
+                   {"count": len(items), "items": items}, None, started)
         return items
 
     # -- actions ---------------------------------------------------------------------------------
@@ -824,7 +885,8 @@ class Engine:
                            {"retried_after": base} if base else None, reason, started, finished=False)
                 if delay > 0:
                     raise _Waiting(self.now() + timedelta(seconds=delay))
-                self._step_starts(state, outside=outside)  # the failed attempt is stored before the next
+                self._still_ours(state)
+                self._commit(state)  # the failed attempt is stored before the next
                 continue
             self._save(state, node, key, StepStatus.failed, attempts, shown, None, reason, started)
             return _Failure(reason, handling)
@@ -833,10 +895,13 @@ class Engine:
                  shown: Any, attempts: int, started: datetime, outside: bool) -> tuple[Any, BaseException | None]:
         """One attempt; its result joins the pending transaction (with the tool's own writes)."""
         s = state.session
-        # A failed attempt must undo the tool's own writes and nothing else. Usually nothing else is
-        # pending (the earlier steps were committed as this one started), so a rollback is enough; a
-        # database tool that starts while the run's own start is pending writes inside a savepoint.
-        savepoint = s.begin_nested() if not outside and s.in_transaction() else None
+        # A failed attempt must undo the tool's own writes and nothing else. The records wait in memory
+        # (`_save`), so the transaction holds at most the run's claim and earlier database steps' writes:
+        # when an earlier step wrote, the tool writes inside a savepoint; otherwise a rollback is enough
+        # (and the claim, if it was not committed yet, is taken again). A tool that reaches outside starts
+        # with nothing pending.
+        savepoint = s.begin_nested() if state.tool_wrote else None
+        raised = len(s.info.get("munshi_events") or ())
         try:
             output = jsonable(tool.run(ctx, params))
             if savepoint is not None:
@@ -846,11 +911,14 @@ class Engine:
                 savepoint.rollback()
             else:
                 s.rollback()
-            s.info.pop("munshi_events", None)  # events of writes that were undone
+                if state.claiming is not None and s.connection().execute(_CLAIM, state.claiming).rowcount == 0:
+                    raise _ClaimLost() from exc
+            del s.info.setdefault("munshi_events", [])[raised:]  # events of writes that were undone
             return None, exc
-        # Committed as the next step starts (at once: nothing but the walk's bookkeeping comes between),
-        # or with the run's end when it was the last step.
-        self._write(s, state, node, key, StepStatus.succeeded, attempts, shown, output, None, started, True)
+        if not outside and tool.writes:
+            state.tool_wrote = True
+        # Committed with the tool's own writes: before the next step that reaches outside, or with the run's end.
+        self._save(state, node, key, StepStatus.succeeded, attempts, shown, output, None, started)
         return output, None
 
     def _wait(self, state: _RunState, node: Node, key: str, tool: Any, params: Any, shown: Any,
@@ -873,38 +941,35 @@ class Engine:
     def _extra(self, state: _RunState, key: str) -> dict[str, Any]:
         # own_session: the tool may end the session's read transaction before it calls out
         # (tools.connections.release); nothing of the engine's is pending then.
+        # connected: read with the run, so a step need not ask the database whether a service is connected.
         return {"config": self.rt.config, "runtime": self.rt, "business": state.business,
                 "trigger_data": state.trigger_data, "run_id": state.run_id, "step_key": key, "now": self.now(),
-                "own_session": True, **self.tool_extra}
+                "own_session": True, "connected": state.connected, **self.tool_extra}
 
     # -- storing steps ---------------------------------------------------------------------------
     def _save(self, state: _RunState, node: Node, key: str, status: StepStatus, attempts: int, shown: Any,
-              output: Any, error: str | None, started: datetime, finished: bool = True, step: bool = True) -> None:
-        """Store a node's state with what is pending (committed when the next step starts).
+              output: Any, error: str | None, started: datetime, finished: bool = True) -> None:
+        """Record a node's state with what is pending (see `Engine`: committed with the next commit).
 
-        ``step``: it is a step (an action or a wait), whose result must be
-        committed before the next step starts; a condition's or loop's record
-        just rides along.
+        A new row waits in ``state.rows`` and goes in with the commit (one
+        INSERT for all of them); a change to a row stored by an earlier
+        execution waits in ``state.changed`` (one UPDATE for all of them). So a
+        rollback never undoes a record: only the run's claim and tools' writes
+        are in the transaction before it commits.
         """
-        self._write(state.session, state, node, key, status, attempts, shown, output, error, started, finished,
-                    step)
-
-    def _write(self, s: Any, state: _RunState, node: Node, key: str, status: StepStatus, attempts: int,
-               shown: Any, output: Any, error: str | None, started: datetime, finished: bool,
-               step: bool = True) -> None:
         values: dict[str, Any] = {"status": status.value, "attempts": attempts, "input": shown if isinstance(
             shown, dict) else {"value": shown}, "output": output, "error": error, "started_at": started,
             "finished_at": self.now() if finished else None}
         rec = state.steps.get(key)
-        if rec is not None and rec.stored:
-            s.connection().execute(_STEP_UPDATE, {"b_run_id": state.run_id, "b_step_key": key, **values})
+        if key in state.rows:
+            state.rows[key].update(values)
+        elif rec is not None and rec.stored:
+            state.changed[key] = values
         else:
             state.position += 1
-            s.connection().execute(_STEP_INSERT, {"run_id": state.run_id, "node_id": node.id, "step_key": key,
-                                                  "position": state.position, **values})
+            state.rows[key] = {"run_id": state.run_id, "node_id": node.id, "step_key": key,
+                               "position": state.position, **values}
         state.steps[key] = _Step(True, status, attempts, output, error, started)
-        if step:
-            state.pending += 1
 
     # -- telling the owner -----------------------------------------------------------------------
     def _notify_failure(self, state: _RunState, stop: _Stopped) -> None:

@@ -17,6 +17,10 @@ from bot.runtime import get_runtime
 
 RUN_JOB = "flows.jobs.run_flow"
 JOB_TIMEOUT = 900  # a run with slow outside calls and retries; longer waits are scheduled, not slept
+#: Seconds a finished job stays in Redis. Not 0: RQ deletes a job with no result TTL right away, through
+#: every registry, which costs a worker more than the job's finishing does otherwise (the run's outcome
+#: is in the database anyway).
+RESULT_TTL = 60
 FAILURE_TTL = 7 * 86400
 
 
@@ -48,7 +52,7 @@ def enqueue_runs(rt: Any, run_ids: Sequence[str]) -> int:
 
     if not run_ids:
         return 0
-    datas = [Queue.prepare_data(RUN_JOB, (run_id,), timeout=JOB_TIMEOUT, result_ttl=0, failure_ttl=FAILURE_TTL,
+    datas = [Queue.prepare_data(RUN_JOB, (run_id,), timeout=JOB_TIMEOUT, result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
                                 description=f"flow run {run_id}") for run_id in run_ids]
     with rt.redis.pipeline() as pipe:
         rt.queue.enqueue_many(datas, pipeline=pipe)
@@ -58,5 +62,5 @@ def enqueue_runs(rt: Any, run_ids: Sequence[str]) -> int:
 
 def enqueue_run_at(rt: Any, run_id: str, when: datetime) -> None:
     """Schedule `run_flow` for ``when`` (RQ's scheduler, run by every ``python -m bot worker``)."""
-    rt.queue.enqueue_at(when, RUN_JOB, run_id, job_timeout=JOB_TIMEOUT, result_ttl=0,
+    rt.queue.enqueue_at(when, RUN_JOB, run_id, job_timeout=JOB_TIMEOUT, result_ttl=RESULT_TTL,
                         failure_ttl=FAILURE_TTL, description=f"flow run {run_id} (resume)")

@@ -16,6 +16,7 @@
   invoices that became overdue in the last `OVERDUE_LOOKBACK` count, so
   switching such a flow on does not message every customer who ever paid
   late.
+- `flows.digest.send_digests`: the owners' daily digest of runs, when ``FLOW_DIGEST_HOUR`` is set.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from croniter import croniter
 from redis.exceptions import RedisError
 from sqlalchemy import Table, bindparam, or_, select, update
 
-from flows import dispatch, engine
+from flows import digest, dispatch, engine
 from flows.catalogue import DEFAULT_TIMEZONE
 from flows.engine import aware
 from storage.models import Flow, FlowStatus, Invoice, InvoiceStatus, Run, RunStatus, utcnow
@@ -55,7 +56,8 @@ def periodic(rt: Any, now: datetime | None = None) -> dict[str, int]:
     for name, work in (("recovered", lambda: len(recover_runs(rt, now))),
                        ("dispatched", lambda: len(dispatch.dispatch_pending(rt))),
                        ("fired", lambda: len(fire_schedules(rt, now))),
-                       ("overdue", lambda: len(scan_overdue(rt, now)))):
+                       ("overdue", lambda: len(scan_overdue(rt, now))),
+                       ("digests", lambda: len(digest.send_digests(rt, now)))):
         try:
             done[name] = work()
         except Exception:

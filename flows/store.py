@@ -187,7 +187,7 @@ def list_runs(session: Session, business_id: int, *, flow_id: str | None = None,
         query = query.where(Run.flow_id == flow_id)
     if status is not None:
         query = query.where(Run.status == status)
-    return list(session.scalars(query.order_by(Run.created_at.desc(), Run.id).limit(limit)))
+    return list(session.scalars(query.order_by(Run.created_at.desc(), Run.id.desc()).limit(limit)))
 
 
 def get_run(session: Session, business_id: int, run_id: str) -> Run:

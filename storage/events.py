@@ -30,10 +30,16 @@ STOCK_LOW = "inventory.stock_low"
 def raise_event(
     session: Session, business_id: int, type_: str, key: str, payload: dict[str, Any]
 ) -> Event | None:
-    """Insert the event unless the same (business, type, key) exists; returns it, or None if it did."""
+    """Insert the event unless the same (business, type, key) exists; returns it, or None if it did.
+
+    Inside a flow run the engine's session says how deep in a chain of runs it is
+    (``session.info["munshi_chain_depth"]``, the loop guard of `flows.dispatch`).
+    """
+    depth = int(session.info.get("munshi_chain_depth", 0))
     try:
         with session.begin_nested():
-            event = Event(business_id=business_id, type=type_, key=str(key)[:200], payload=payload)
+            event = Event(business_id=business_id, type=type_, key=str(key)[:200], payload=payload,
+                          chain_depth=depth)
             session.add(event)
     except IntegrityError:
         return None

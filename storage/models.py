@@ -127,7 +127,9 @@ class Message(Base):
 
     __tablename__ = "messages"
     __table_args__ = (Index("ix_messages_pending", "status", "direction"),
-                      Index("ix_messages_business_peer", "business_id", "peer", "id"))
+                      Index("ix_messages_business_peer", "business_id", "peer", "id"),
+                      # Did this number write in the last 24 hours (WhatsApp's window, before each send)?
+                      Index("ix_messages_peer_created", "peer", "created_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     business_id: Mapped[int | None] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"))
@@ -300,7 +302,9 @@ class Event(Base):
     """A domain event (payment_received, invoice_created, stock_low…) for the flow engine."""
 
     __tablename__ = "events"
-    __table_args__ = (UniqueConstraint("business_id", "type", "key"),)
+    __table_args__ = (UniqueConstraint("business_id", "type", "key"),
+                      # The events not yet dispatched, oldest first (after each message and every tick).
+                      Index("ix_events_pending", "dispatched", "id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"))
@@ -308,11 +312,15 @@ class Event(Base):
     key: Mapped[str] = mapped_column(String(200))  # the business key: payment id, invoice number…
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     dispatched: Mapped[bool] = mapped_column(Boolean, default=False)
+    # 0 for what people and outside services did; a flow run's step raises its run's depth + 1 (loop guard).
+    chain_depth: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Flow(Base):
     __tablename__ = "flows"
+    # The active flows of one trigger across businesses (cron firings and overdue scans, every tick).
+    __table_args__ = (Index("ix_flows_trigger_status", "trigger", "status"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"), index=True)
@@ -344,13 +352,18 @@ class Run(Base):
 
     __tablename__ = "runs"
     __table_args__ = (UniqueConstraint("flow_id", "flow_version", "event_key"),
-                      Index("ix_runs_business_status", "business_id", "status"))
+                      Index("ix_runs_business_status", "business_id", "status"),
+                      # The recovery's runs left behind: queued, running, waiting past their time.
+                      Index("ix_runs_status_resume", "status", "resume_at"),
+                      # A business's latest runs (the runs list of the API and the dashboard).
+                      Index("ix_runs_business_created", "business_id", "created_at", "id"))
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     flow_id: Mapped[str] = mapped_column(ForeignKey("flows.id", ondelete="CASCADE"))
     business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"))
     flow_version: Mapped[int] = mapped_column(Integer)
     event_key: Mapped[str] = mapped_column(String(200))
+    chain_depth: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # its event's
     status: Mapped[RunStatus] = mapped_column(String(10), default=RunStatus.queued)
     trigger_data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str | None] = mapped_column(Text)
@@ -404,9 +417,11 @@ class SheetRow(Base):
     """A row of a local sheet, kept when Google is not connected."""
 
     __tablename__ = "sheet_rows"
+    # One sheet's rows in order: a row's number is counted on it as the row is added.
+    __table_args__ = (Index("ix_sheet_rows_sheet", "business_id", "spreadsheet", "worksheet", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"), index=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"))
     spreadsheet: Mapped[str] = mapped_column(String(200))
     worksheet: Mapped[str] = mapped_column(String(100))
     values: Mapped[list[Any]] = mapped_column(default=list)

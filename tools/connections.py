@@ -56,7 +56,12 @@ def business_credentials(ctx: ToolContext, service: str) -> dict[str, Any] | Non
     if ctx.session is None:
         return None
     # Most steps ask about a service that is not connected: a cheap look first, decryption only if needed.
-    if ctx.session.connection().execute(_EXISTS, {"business_id": ctx.business_id, "service": service}).first() \
+    # The flow engine read the business's connected services with the run (``ctx.extra["connected"]``).
+    connected = ctx.extra.get("connected")
+    if connected is not None:
+        if service not in connected:
+            return None
+    elif ctx.session.connection().execute(_EXISTS, {"business_id": ctx.business_id, "service": service}).first() \
             is None:
         return None
     return credentials.load(ctx.session, config_of(ctx).secret_key, ctx.business_id, service)

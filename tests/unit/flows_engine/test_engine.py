@@ -287,16 +287,17 @@ def test_backoff_values() -> None:
 
 # -- replays, RETRY -----------------------------------------------------------------------------------
 
+class Crash(BaseException):
+    """Not an Exception: like a process dying, nothing catches it."""
+
+
 def test_a_re_executed_run_skips_the_steps_that_succeeded(rt, make_flow, start, engine, clock, flaky) -> None:
-    """A worker that died after step 1 was stored: the run starts again and step 1 is not repeated."""
+    """A worker that died in a step that reaches outside: step 1 was stored first and is not repeated."""
     tool = flaky()
+    tool.external = True  # reaches outside: everything before it is committed as it starts
     flow = make_flow(chain(wa("first", "one"), flaky_node("second")))
     run_id = start(flow)
-
-    class Crash(BaseException):
-        pass
-
-    tool.errors = [Crash()]  # not an Exception: like a process dying, nothing catches it
+    tool.errors = [Crash()]
     with pytest.raises(Crash):
         engine.execute(run_id)
     assert run_of(rt, run_id).status == "running"
@@ -305,6 +306,21 @@ def test_a_re_executed_run_skips_the_steps_that_succeeded(rt, make_flow, start, 
     assert engine.execute(run_id).status == "succeeded"
     assert [m.body for m in sent(rt)] == ["one"]
     assert len(tool.calls) == 2 and tool.calls[0][0] == tool.calls[1][0]  # same key on the second try
+
+
+def test_a_crash_in_a_database_step_undoes_the_database_steps_before_it(rt, make_flow, start, engine, clock,
+                                                                       flaky) -> None:
+    """Database steps are committed together with their own writes: a crash leaves none of them half-done."""
+    tool = flaky(Crash())
+    flow = make_flow(chain(wa("first", "one"), flaky_node("second")))
+    run_id = start(flow)
+    with pytest.raises(Crash):
+        engine.execute(run_id)
+    assert run_of(rt, run_id).status == "queued" and steps_of(rt, run_id) == {} and sent(rt) == []
+    assert engine.execute(run_id).status == "succeeded"
+    assert [m.body for m in sent(rt)] == ["one"]
+    assert [st.status for st in steps_of(rt, run_id).values()] == ["succeeded", "succeeded"]
+    assert len(tool.calls) == 2
 
 
 def test_replaying_a_finished_run_does_nothing(rt, make_flow, start, engine) -> None:
@@ -369,6 +385,71 @@ def test_database_tools_apply_once_with_their_step(rt, make_flow, start, engine,
     with rt.db.session() as s:
         assert s.scalar(select(Product.stock).where(Product.name == "cement")) == 15
     assert steps_of(rt, run_id)["stock"].output["stock"] == 15
+
+
+class SheetThenFlaky(Flaky):
+    """Adds a row to the local sheet, then fails like `Flaky` (a database tool that fails half-way)."""
+
+    name = "test.sheet_then_flaky"
+
+    def run(self, ctx: ToolContext, params: FlakyParams) -> dict[str, Any]:
+        ctx.session.add(SheetRow(business_id=ctx.business_id, spreadsheet="S", worksheet="W", values=[params.label]))
+        ctx.session.flush()
+        return super().run(ctx, params)
+
+
+def _sheet(rt) -> list[list[Any]]:
+    with rt.db.session() as s:
+        return [row.values for row in s.scalars(select(SheetRow).order_by(SheetRow.id))]
+
+
+def test_a_failed_database_step_undoes_its_own_writes_only(rt, make_flow, start, engine, monkeypatch) -> None:
+    tool = SheetThenFlaky([PermanentToolError("no")])
+    monkeypatch.setitem(registry.REGISTRY, tool.name, tool)
+    before = node("first", "google_sheets.append_row", {"spreadsheet": "S", "worksheet": "W", "values": ["kept"]})
+    run_id = start(make_flow(chain(before, node("second", tool.name, {"label": "undone"}))))
+    assert engine.execute(run_id).status == "failed"
+    assert _sheet(rt) == [["kept"]]
+    assert {k: st.status for k, st in steps_of(rt, run_id).items()} == {"first": "succeeded", "second": "failed"}
+
+
+def test_a_first_database_step_retried_at_once_writes_once(rt, make_flow, start, engine, monkeypatch) -> None:
+    """Nothing before it wrote: its failed attempt is rolled back whole and the run's claim taken again."""
+    tool = SheetThenFlaky([TransientToolError("busy")])
+    monkeypatch.setitem(registry.REGISTRY, tool.name, tool)
+    run_id = start(make_flow(chain(node("only", tool.name, {"label": "once"}, error_handling={"retry_count": 1}))))
+    assert engine.execute(run_id).status == "succeeded"
+    assert _sheet(rt) == [["once"]] and len(tool.calls) == 2
+    run = run_of(rt, run_id)
+    assert steps_of(rt, run_id)["only"].attempts == 2 and run.status == "succeeded" and run.started_at is not None
+
+
+def test_a_failure_inside_the_engine_keeps_no_half_run(rt, make_flow, start, engine, queue, biz,
+                                                     monkeypatch) -> None:
+    """The engine itself fails after a database step: that step's write and its record go together."""
+    with rt.db.session() as s:
+        s.add(Product(business_id=biz, name="cement", unit="bag", stock=20))
+    flow = make_flow(chain(node("stock", "inventory.adjust_stock", {"product": "cement", "change": -5}),
+                           wa("tell", "done")))
+    run_id = start(flow)
+    resolve = engine_mod.template.resolve
+
+    def broken(value: Any, scope: dict[str, Any]) -> Any:
+        if isinstance(value, dict) and value.get("message") == "done":
+            raise RuntimeError("a bug")
+        return resolve(value, scope)
+
+    monkeypatch.setattr(engine_mod.template, "resolve", broken)
+    assert engine.execute(run_id).status == "failed"
+    with rt.db.session() as s:
+        assert s.scalar(select(Product.stock).where(Product.name == "cement")) == 20
+    assert steps_of(rt, run_id) == {} and sent(rt) == []
+    monkeypatch.setattr(engine_mod.template, "resolve", resolve)
+    assert retry_run(rt, run_id, queueing=queue).ok
+    assert engine.execute(run_id).status == "succeeded"
+    with rt.db.session() as s:
+        assert s.scalar(select(Product.stock).where(Product.name == "cement")) == 15
+    assert [m.body for m in sent(rt)] == ["done"]
 
 
 def test_events_raised_by_a_step_start_other_flows(rt, make_flow, start, engine, queue, biz) -> None:
