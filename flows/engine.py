@@ -72,7 +72,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol, cast
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import BaseModel
 from sqlalchemy import Table, bindparam, func, insert, or_, select, update
@@ -140,15 +140,25 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _hide_url_password(text: str) -> str:
+_URL_SECRET_WORDS = ("key", "sig", "auth", "pass")  # query names like ?key=, ?sig=, ?auth_token=
+
+
+def _hide_url_secrets(text: str) -> str:
+    """A URL with its password and secret-sounding query values (``?api_key=…``, ``?sig=…``) hidden."""
     try:
         parts = urlsplit(text)
     except ValueError:
         return text
+    hidden = parts
     if parts.password:
         netloc = f"{parts.username}:{HIDDEN}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return text
+        hidden = hidden._replace(netloc=netloc)
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(k, HIDDEN if v and (_secret_name(k) or any(w in k.lower() for w in _URL_SECRET_WORDS)) else v)
+            for k, v in pairs]
+    if kept != pairs:
+        hidden = hidden._replace(query=urlencode(kept, safe="[]"))
+    return text if hidden is parts else urlunsplit(hidden)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -167,8 +177,8 @@ def redact(value: Any) -> Any:
         return {k: HIDDEN if _secret_key(k) and v not in (None, "") else redact(v) for k, v in value.items()}
     if isinstance(value, list):
         return [redact(v) for v in value]
-    if isinstance(value, str) and "://" in value and "@" in value:
-        return _hide_url_password(value)
+    if isinstance(value, str) and "://" in value and ("@" in value or "?" in value):
+        return _hide_url_secrets(value)
     return jsonable(value)
 
 

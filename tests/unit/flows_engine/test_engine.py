@@ -471,6 +471,18 @@ def test_secrets_are_hidden_in_the_logged_input(rt, make_flow, start, engine, mo
         "url": "smtp://me:[hidden]@host:587", "webhook_url": "[hidden]"}
 
 
+@pytest.mark.parametrize(("url", "expected"), [
+    ("https://api.example.com/send?api_key=abc123&to=9198", "https://api.example.com/send?api_key=[hidden]&to=9198"),
+    ("https://x.example.com/hook?sig=zz&page=2", "https://x.example.com/hook?sig=[hidden]&page=2"),
+    ("https://x.example.com/a?access_token=t0k", "https://x.example.com/a?access_token=[hidden]"),
+    ("https://x.example.com/a?auth=s3&q=rice", "https://x.example.com/a?auth=[hidden]&q=rice"),
+    ("https://x.example.com/a?page=2&q=rice", "https://x.example.com/a?page=2&q=rice"),  # nothing secret: as is
+    ("https://x.example.com/a?", "https://x.example.com/a?"),
+])
+def test_secret_query_values_in_urls_are_hidden(url: str, expected: str) -> None:
+    assert redact({"url": url}) == {"url": expected}
+
+
 def test_a_step_whose_service_is_not_connected_says_how_to_connect(rt, make_flow, start, engine) -> None:
     flow = make_flow(chain(node("mail", "email.send", {"to": "a@example.com", "subject": "Hi", "body": "x"})))
     run_id = start(flow)
