@@ -350,3 +350,15 @@ def embedded_redis_processes(home: Path) -> list[Any]:
         except psutil.Error:
             continue
     return found
+
+
+def answer_json(handler: Any, status: int, out: bytes) -> None:
+    """Write a JSON response from a stand-in server, unless the caller went away (a worker killed mid-call)."""
+    try:
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(out)))
+        handler.end_headers()
+        handler.wfile.write(out)
+    except OSError:
+        pass

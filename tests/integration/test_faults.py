@@ -52,7 +52,7 @@ from bot import credentials
 from flows import dispatch, store
 from storage.db import Database
 from storage.models import Business, Message, Payment, Product, Run, RunStep
-from tests.helpers import TOKEN, RedisServer, Twilio, free_port, new_sid, wait_for
+from tests.helpers import TOKEN, RedisServer, Twilio, answer_json, free_port, new_sid, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -365,14 +365,7 @@ class TwilioAPI:
                 out = json.dumps({"sid": sid, "status": "queued", "to": f"whatsapp:{to}", "body": body,
                                   "from": form.get("From"), "account_sid": TWILIO_SID,
                                   "num_segments": "1", "direction": "outbound-api"}).encode()
-                try:
-                    self.send_response(201)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(out)))
-                    self.end_headers()
-                    self.wfile.write(out)
-                except OSError:
-                    pass  # the worker that asked was killed
+                answer_json(self, 201, out)
 
             def log_message(self, *args: Any) -> None:
                 pass

@@ -30,6 +30,7 @@ from sqlalchemy import select
 from bot import credentials
 from flows import dispatch, store
 from storage.models import Business, Message, Payment, Run, RunStep
+from tests.helpers import answer_json
 
 pytestmark = pytest.mark.integration
 
@@ -54,14 +55,7 @@ class Slow(BaseHTTPRequestHandler):
         if len(type(self).calls) == 1:
             time.sleep(type(self).delay)
         out = b'{"ok": true}'
-        try:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(out)))
-            self.end_headers()
-            self.wfile.write(out)
-        except OSError:
-            pass  # the worker that asked was killed
+        answer_json(self, 200, out)
 
     def log_message(self, *args: Any) -> None:
         pass
