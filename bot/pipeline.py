@@ -12,6 +12,7 @@ import logging
 from datetime import timedelta
 from decimal import InvalidOperation
 
+from sqlalchemy import select
 from sqlalchemy.exc import DataError
 
 from bot.channel import Channel
@@ -19,7 +20,7 @@ from bot.errors import MunshiError, TranscriptionError
 from bot.runtime import Runtime
 from intents import prompts
 from storage import queries
-from storage.models import Message, MessageStatus, utcnow
+from storage.models import Change, Message, MessageStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,8 @@ LOCK_LEASE = timedelta(minutes=10)
 MAX_ATTEMPTS = 3
 TOO_LONG = ("That message is too long for me: I read up to {limit:,} characters and it has {n:,}. "
             "Nothing was saved. Please send it in parts (a bill of a few items per message).")
+ALREADY_DONE = ("✅ Done: {what}. (I had saved it just before a hiccup, so I did not do it twice.) "
+                "Reply *undo* to reverse it.")
 TOO_LARGE = ("A number (or a name) in \"{text}\" is too large for me to keep in the books. "
              "Nothing was changed; please check it and send it again.")
 
@@ -88,10 +91,13 @@ def handle_one(rt: Runtime, message_id: int) -> None:
         from intents.understand.engine import MAX_CHARS
 
         text = (text or "").replace("\x00", "")  # no real message holds a NUL, and PostgreSQL cannot keep one
-        if len(text) > MAX_CHARS:  # acting on the first part only would bill half a list
+        done_before = already_done(rt, message_id) if attempts > 1 else []
+        if done_before:
+            replies = [ALREADY_DONE.format(what="; ".join(done_before))]
+        elif len(text) > MAX_CHARS:  # acting on the first part only would bill half a list
             replies = [TOO_LONG.format(limit=MAX_CHARS, n=len(text))]
         else:
-            replies = respond(rt, business_id, text)
+            replies = respond(rt, business_id, text, message_id=message_id)
         if heard is not None:
             replies = [f"🎤 \"{heard}\"\n\n{replies[0]}" if replies else f"🎤 \"{heard}\"", *replies[1:]]
         status, error = MessageStatus.done, None
@@ -135,6 +141,16 @@ def handle_one(rt: Runtime, message_id: int) -> None:
     from flows.dispatch import dispatch_pending
 
     dispatch_pending(rt, business_id)  # flows started by what this message did (never raises)
+
+
+def already_done(rt: Runtime, message_id: int) -> list[str]:
+    """What an earlier handling of this message already saved (its changes), oldest first.
+
+    A message's records are committed by the agent, its "done" afterwards; a worker that died in
+    between leaves the message to be handled again, which must not bill or move stock twice.
+    """
+    with rt.db.session() as s:
+        return list(s.scalars(select(Change.summary).where(Change.message_id == message_id).order_by(Change.id)))
 
 
 def database_away(exc: BaseException) -> bool:

@@ -77,11 +77,14 @@ def compiled_graph(database_url: str) -> Any:
         return _compiled[database_url]
 
 
-def respond(runtime: Any, business_id: int, text: str) -> list[str]:
-    """Handle one message from the owner of ``business_id``; returns the replies to send."""
+def respond(runtime: Any, business_id: int, text: str, message_id: int | None = None) -> list[str]:
+    """Handle one message from the owner of ``business_id``; returns the replies to send.
+
+    ``message_id``: the stored inbound message, named by the changes it makes (see `bot.pipeline`).
+    """
     graph = compiled_graph(runtime.config.database_url)
     config = {"configurable": {"thread_id": f"business-{business_id}"}}
-    deps = Deps(runtime=runtime, business_id=business_id)
+    deps = Deps(runtime=runtime, business_id=business_id, message_id=message_id)
     waiting = graph.get_state(config).interrupts
     if waiting:
         result = graph.invoke(Command(resume=text), config, context=deps)

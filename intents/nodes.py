@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -22,6 +24,14 @@ class Deps:
 
     runtime: Any  # bot.runtime.Runtime
     business_id: int
+    message_id: int | None = None  # the inbound message being handled (its changes name it)
+
+    @contextmanager
+    def session(self) -> Iterator[Any]:
+        """A database session whose changes name the message being handled (`storage.ledger.record_change`)."""
+        with self.runtime.db.session() as session:
+            session.info["message_id"] = self.message_id
+            yield session
 
 
 def _context(turn_deps: Deps, expecting: str | None) -> Any:
@@ -75,7 +85,7 @@ def act_node(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     # "also email me…" are about the draft.
     about_draft = intent in ("yes", "resume_flow", "build_flow", "flow_test")
     dialogue = DIALOGUES.get(parked.get("kind", "")) if parked and about_draft else None
-    with deps.runtime.db.session() as session:
+    with deps.session() as session:
         turn = Turn(session=session, business_id=deps.business_id, runtime=deps.runtime,
                     last=dict(state.get("last") or {}), pending=pending if u.intent == "answer" else None)
         if dialogue is not None and parked is not None:
@@ -116,7 +126,7 @@ def confirm_node(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     last = dict(state.get("last") or {})
     dialogue = DIALOGUES.get(confirm.get("kind", ""))
     if dialogue is not None:
-        with deps.runtime.db.session() as session:
+        with deps.session() as session:
             turn = Turn(session=session, business_id=deps.business_id, runtime=deps.runtime, last=last)
             res = dialogue(turn, confirm, u)
         if res.redo:
@@ -126,7 +136,7 @@ def confirm_node(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
                 "last": {**last, **res.last}}
     parked = state.get("parked")
     if u.intent == "yes":
-        with deps.runtime.db.session() as session:
+        with deps.session() as session:
             turn = Turn(session=session, business_id=deps.business_id, runtime=deps.runtime, last=last)
             outcome = CONFIRMERS[confirm["kind"]](turn, confirm)
         replies, back = list(outcome.replies), outcome.confirm

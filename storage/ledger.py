@@ -567,8 +567,13 @@ def is_low(product: Product) -> bool:
 def record_change(
     session: Session, business_id: int, kind: str, summary: str, data: dict[str, Any]
 ) -> Change:
-    """Remember an owner's change with what "undo" needs to reverse it."""
-    change = Change(business_id=business_id, kind=kind, summary=summary, data=data)
+    """Remember an owner's change with what "undo" needs to reverse it.
+
+    The inbound message being handled, if any, is named by ``session.info["message_id"]`` (set by the
+    agent), so the change and the message are linked in the same transaction as the records.
+    """
+    change = Change(business_id=business_id, kind=kind, summary=summary, data=data,
+                    message_id=session.info.get("message_id"))
     session.add(change)
     session.flush()
     return change

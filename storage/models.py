@@ -287,7 +287,7 @@ class Change(Base):
     """The owner's changes, newest last, so "undo" can reverse the latest one."""
 
     __tablename__ = "changes"
-    __table_args__ = (Index("ix_changes_business", "business_id", "id"),)
+    __table_args__ = (Index("ix_changes_business", "business_id", "id"), Index("ix_changes_message", "message_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"))
@@ -295,6 +295,7 @@ class Change(Base):
     summary: Mapped[str] = mapped_column(Text)  # "invoice INV-0001 for Mahesh (₹2,760)"
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)  # what undo needs
     undone: Mapped[bool] = mapped_column(Boolean, default=False)
+    message_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the inbound message that made it
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
