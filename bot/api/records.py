@@ -58,10 +58,7 @@ def list_invoices(query: InvoiceListQuery) -> Response:
         stmt = stmt.join(Customer, Customer.id == Invoice.customer_id).where(
             Customer.business_id == bid, Customer.name.ilike(f"%{_like(query.customer)}%", escape="\\")
         )
-    if query.since:
-        stmt = stmt.where(Invoice.issued_at >= query.since)
-    if query.until:
-        stmt = stmt.where(Invoice.issued_at < query.until)
+    stmt = query.within(stmt, Invoice.issued_at)
     with _rt().db.session() as s:
         return paginate(
             s,
@@ -100,10 +97,7 @@ def list_payments(query: PaymentListQuery) -> Response:
     stmt = select(Payment).where(Payment.business_id == business_id())
     if query.method:
         stmt = stmt.where(func.lower(Payment.method) == query.method.lower())
-    if query.since:
-        stmt = stmt.where(Payment.received_at >= query.since)
-    if query.until:
-        stmt = stmt.where(Payment.received_at < query.until)
+    stmt = query.within(stmt, Payment.received_at)
     with _rt().db.session() as s:
         return paginate(
             s,
@@ -194,10 +188,7 @@ def list_messages(query: MessageListQuery) -> Response:
         stmt = stmt.where(Message.direction == query.direction)
     if query.peer:
         stmt = stmt.where(Message.peer == query.peer)
-    if query.since:
-        stmt = stmt.where(Message.created_at >= query.since)
-    if query.until:
-        stmt = stmt.where(Message.created_at < query.until)
+    stmt = query.within(stmt, Message.created_at)
     with _rt().db.session() as s:
         return paginate(s, stmt.order_by(Message.id.desc()), query, message_view)
 

@@ -44,6 +44,14 @@ class DateRange(BaseModel):
     def _utc(cls, v: datetime | None) -> datetime | None:
         return utc(v)
 
+    def within(self, stmt: Any, column: Any) -> Any:
+        """``stmt`` kept to rows whose ``column`` lies in [since, until)."""
+        if self.since:
+            stmt = stmt.where(column >= self.since)
+        if self.until:
+            stmt = stmt.where(column < self.until)
+        return stmt
+
 
 # ------------------------------------------------------------------ queries
 

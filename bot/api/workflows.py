@@ -227,10 +227,7 @@ def list_runs(flow_id: str, query: RunListQuery) -> Response:
         stmt = select(Run).where(Run.business_id == bid, Run.flow_id == flow.id)
         if query.status:
             stmt = stmt.where(Run.status == query.status)
-        if query.since:
-            stmt = stmt.where(Run.created_at >= query.since)
-        if query.until:
-            stmt = stmt.where(Run.created_at < query.until)
+        stmt = query.within(stmt, Run.created_at)
         name = flow.name
         return paginate(s, stmt.order_by(Run.created_at.desc(), Run.id), query, lambda r: run_view(r, name))
 
