@@ -35,10 +35,16 @@ def paginate(
     scalars: bool = True,
 ) -> Response:
     """Run ``stmt`` for one page and answer with the page, its total and ``Link`` headers."""
+    rows, total = fetch_page(s, stmt, query, scalars=scalars)
+    return page_response([view(r) for r in rows], query, total)
+
+
+def fetch_page(s: Session, stmt: Select[Any], query: PageQuery, *, scalars: bool = True) -> tuple[list[Any], int]:
+    """One page of ``stmt``'s rows and the total count of all its rows."""
     total = s.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     page_stmt = stmt.limit(query.per_page).offset((query.page - 1) * query.per_page)
     rows = s.scalars(page_stmt).all() if scalars else s.execute(page_stmt).all()
-    return page_response([view(r) for r in rows], query, total)
+    return list(rows), total
 
 
 def page_response(items: list[dict[str, Any]], query: PageQuery, total: int) -> Response:

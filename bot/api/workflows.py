@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot.api import api_bp, business_id
 from bot.api.errors import Problem
-from bot.api.pagination import page_response, paginate
+from bot.api.pagination import fetch_page, page_response, paginate
 from bot.api.present import analytics, flow_detail, flow_view, last_runs, run_detail, run_view
 from bot.api.schemas import (
     Analytics,
@@ -76,10 +76,8 @@ def list_workflows(query: WorkflowListQuery) -> Response:
     column = _SORTS[query.sort.lstrip("-")]
     stmt = stmt.order_by(column.desc() if query.sort.startswith("-") else column.asc(), Flow.id)
     with _rt().db.session() as s:
-        from sqlalchemy import func
 
-        total = s.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-        flows = list(s.scalars(stmt.limit(query.per_page).offset((query.page - 1) * query.per_page)))
+        flows, total = fetch_page(s, stmt, query)
         latest = last_runs(s, bid, [f.id for f in flows])
         items = [flow_view(f, latest.get(f.id)) for f in flows]
     return page_response(items, query, total)
