@@ -22,6 +22,7 @@ from flask import Blueprint, Response, abort, current_app, g, redirect, render_t
 from sqlalchemy import func, select
 
 from bot.api.auth import csrf_token, current_business_id
+from bot.api.pagination import PageQuery, fetch_page
 from bot.api.present import (
     analytics,
     flow_detail,
@@ -93,6 +94,10 @@ def _page() -> int:
         return max(1, min(int(request.args.get("page", 1)), 100_000))
     except ValueError:
         return 1
+
+
+def _paging(page: int) -> PageQuery:
+    return PageQuery(page=page, per_page=PER_PAGE)
 
 
 def _pages(total: int) -> int:
@@ -332,13 +337,8 @@ def invoices_page() -> str:
         stmt = select(Invoice).where(Invoice.business_id == bid)
         if status:
             stmt = stmt.where(Invoice.status == status)
-        total = s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-        rows = [
-            invoice_view(i, key)
-            for i in s.scalars(
-                stmt.order_by(Invoice.issued_at.desc(), Invoice.id.desc()).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
-            )
-        ]
+        found, total = fetch_page(s, stmt.order_by(Invoice.issued_at.desc(), Invoice.id.desc()), _paging(page))
+        rows = [invoice_view(i, key) for i in found]
     return _render(
         "dashboard/invoices.html",
         section="invoices",
@@ -356,15 +356,8 @@ def payments_page() -> str:
     bid, page = g.business_id, _page()
     with _rt().db.session() as s:
         stmt = select(Payment).where(Payment.business_id == bid)
-        total = s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-        rows = [
-            payment_view(s, p)
-            for p in s.scalars(
-                stmt.order_by(Payment.received_at.desc(), Payment.id.desc())
-                .limit(PER_PAGE)
-                .offset((page - 1) * PER_PAGE)
-            )
-        ]
+        found, total = fetch_page(s, stmt.order_by(Payment.received_at.desc(), Payment.id.desc()), _paging(page))
+        rows = [payment_view(s, p) for p in found]
     return _render("dashboard/payments.html", section="payments", payments=rows, page=page, pages=_pages(total))
 
 
