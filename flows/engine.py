@@ -62,7 +62,6 @@ the resolved input (secrets hidden), the output and the error.
 """
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import threading
@@ -93,7 +92,7 @@ from storage.models import (
     StepStatus,
     utcnow,
 )
-from tools.base import BaseTool, ToolContext
+from tools.base import BaseTool, ToolContext, secret_name
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +108,6 @@ EARLY = timedelta(milliseconds=250)
 FINAL = (RunStatus.succeeded, RunStatus.failed)
 NO_HANDLING = ErrorHandling()
 
-_SECRET_WORDS = ("password", "passwd", "secret", "token", "authorization", "api_key", "apikey", "cookie",
-                 "signature", "private_key", "webhook_url", "credential")
 HIDDEN = "[hidden]"
 
 
@@ -140,9 +137,6 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
-_URL_SECRET_WORDS = ("key", "sig", "auth", "pass")  # query names like ?key=, ?sig=, ?auth_token=
-
-
 def _hide_url_secrets(text: str) -> str:
     """A URL with its password and secret-sounding query values (``?api_key=…``, ``?sig=…``) hidden."""
     try:
@@ -154,27 +148,17 @@ def _hide_url_secrets(text: str) -> str:
         netloc = f"{parts.username}:{HIDDEN}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
         hidden = hidden._replace(netloc=netloc)
     pairs = parse_qsl(parts.query, keep_blank_values=True)
-    kept = [(k, HIDDEN if v and (_secret_name(k) or any(w in k.lower() for w in _URL_SECRET_WORDS)) else v)
+    kept = [(k, HIDDEN if v and secret_name(k) else v)
             for k, v in pairs]
     if kept != pairs:
         hidden = hidden._replace(query=urlencode(kept, safe="[]"))
     return text if hidden is parts else urlunsplit(hidden)
 
 
-@functools.lru_cache(maxsize=4096)
-def _secret_name(name: str) -> bool:
-    name = name.lower().replace("-", "_")
-    return any(word in name for word in _SECRET_WORDS)
-
-
-def _secret_key(key: Any) -> bool:
-    return _secret_name(str(key))
-
-
 def redact(value: Any) -> Any:
     """``value`` with secrets hidden: values under secret-sounding keys, passwords inside URLs."""
     if isinstance(value, dict):
-        return {k: HIDDEN if _secret_key(k) and v not in (None, "") else redact(v) for k, v in value.items()}
+        return {k: HIDDEN if secret_name(str(k)) and v not in (None, "") else redact(v) for k, v in value.items()}
     if isinstance(value, list):
         return [redact(v) for v in value]
     if isinstance(value, str) and "://" in value and ("@" in value or "?" in value):

@@ -8,6 +8,8 @@ Parameters are validated before anything is sent or written.
 """
 from __future__ import annotations
 
+import functools
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -30,6 +32,16 @@ class ToolContext:
     idempotency_key: str | None = None
     dry_run: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+#: Names whose values are credentials: headers, params, JSON fields and URL query names.
+_SECRET_NAME = re.compile(r"auth|token|secret|key|pass|cookie|sig|credential|webhook.?url", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=4096)
+def secret_name(name: str) -> bool:
+    """Does a header, parameter, field or query value of this name carry a credential?"""
+    return _SECRET_NAME.search(name) is not None
 
 
 class BaseTool(ABC):

@@ -13,7 +13,6 @@ and 429); 5xx, timeouts and connection trouble may be retried.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, Literal
 
 import httpx
@@ -21,7 +20,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from bot.errors import ToolError
 from tools import netguard
-from tools.base import BaseTool, ToolContext
+from tools.base import BaseTool, ToolContext, secret_name
 from tools.connections import release
 
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -85,9 +84,6 @@ class RequestParams(BaseModel):
         return value
 
 
-_SECRET_NAME = re.compile(r"auth|token|secret|key|password|passwd|cookie|signature|credential", re.IGNORECASE)
-
-
 def _secret_values(params: RequestParams) -> list[str]:
     """The values the request carried as credentials: secret-sounding headers and JSON fields."""
     found: list[str] = []
@@ -95,7 +91,7 @@ def _secret_values(params: RequestParams) -> list[str]:
     def walk(value: Any, secret: bool) -> None:
         if isinstance(value, dict):
             for name, item in value.items():
-                walk(item, secret or bool(_SECRET_NAME.search(str(name))))
+                walk(item, secret or secret_name(str(name)))
         elif isinstance(value, list):
             for item in value:
                 walk(item, secret)
