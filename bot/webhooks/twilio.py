@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import Blueprint, Response, abort, current_app, g, request
+from flask import Blueprint, Response, abort, current_app, request
 from twilio.request_validator import RequestValidator
 
 from bot.api.limits import sender_wait
@@ -43,19 +43,13 @@ def signed_url() -> str:
     return request.url
 
 
-def signature_ok() -> bool:
-    """Is X-Twilio-Signature valid (or no auth token configured)? Worked out once per request."""
-    if "twilio_signed" not in g:
-        token = runtime().config.twilio_auth_token
-        signature = request.headers.get("X-Twilio-Signature", "")
-        g.twilio_signed = not token or bool(
-            signature and RequestValidator(token).validate(signed_url(), request.form, signature))
-    return bool(g.twilio_signed)
-
-
 def check_signature() -> None:
     """Abort 403 unless X-Twilio-Signature is valid (when an auth token is configured)."""
-    if not signature_ok():
+    token = runtime().config.twilio_auth_token
+    if not token:
+        return
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature or not RequestValidator(token).validate(signed_url(), request.form, signature):
         log.warning("rejected Twilio webhook with a bad signature from %s", request.remote_addr)
         abort(403)
 
