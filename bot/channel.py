@@ -64,6 +64,14 @@ class Sent:
     duplicate: bool = False
 
 
+def _parts(to: str, body: str, key: str | None) -> list[tuple[str | None, str]]:
+    """The (idempotency key, text) of each part a message to ``to`` is sent as; the first part has ``key``."""
+    if not _E164.match(to):
+        raise ChannelError(f"{to!r} is not a phone number in international form (+91…)", to=to)
+    return [(key if i == 0 or key is None else f"{key}#{i}", part)
+            for i, part in enumerate(split_message(body) or [""])]
+
+
 class Channel:
     """Sends WhatsApp messages through Twilio or the local outbox, storing each."""
 
@@ -83,12 +91,9 @@ class Channel:
     def send(self, business_id: int | None, to: str, body: str, *, media: list[str] | None = None,
              idempotency_key: str | None = None) -> Sent:
         """Store and send a message to ``to`` (E.164). A repeated idempotency key sends nothing."""
-        if not _E164.match(to):
-            raise ChannelError(f"{to!r} is not a phone number in international form (+91…)", to=to)
-        parts = split_message(body) or [""]
+        parts = _parts(to, body, idempotency_key)
         ids: list[int] = []
-        for i, part in enumerate(parts):
-            key = idempotency_key if i == 0 or idempotency_key is None else f"{idempotency_key}#{i}"
+        for i, (key, part) in enumerate(parts):
             msg_id, fresh = self._store(business_id, to, part, media if i == len(parts) - 1 else None, key)
             if not fresh:
                 if i == 0:
@@ -106,10 +111,7 @@ class Channel:
         with what it answers (an inbound message marked done) and cannot be lost between the two.
         A crash before `send` leaves them queued for `resend_stranded`.
         """
-        if not _E164.match(to):
-            raise ChannelError(f"{to!r} is not a phone number in international form (+91…)", to=to)
-        for i, part in enumerate(split_message(body) or [""]):
-            key = idempotency_key if i == 0 else f"{idempotency_key}#{i}"
+        for key, part in _parts(to, body, idempotency_key):
             if session.scalar(select(Message.id).where(Message.idempotency_key == key)) is None:
                 session.add(Message(direction="out", business_id=business_id, peer=to, body=part, media=[],
                                     status=MessageStatus.queued, idempotency_key=key))
