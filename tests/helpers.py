@@ -205,12 +205,16 @@ def replies_to(db: Database, message: Message) -> list[Message]:
 
 
 def finished(db: Database, sids: Iterable[str]) -> list[Message] | None:
-    """The inbound messages with these sids once all of them are handled and replied to, else None."""
+    """The inbound messages with these sids once all of them are handled and their replies handed over, else None."""
     wanted = set(sids)
     found = [m for m in inbound(db) if m.sid in wanted]
     if len(found) < len(wanted) or any(m.status not in ("done", "failed") for m in found):
         return None
-    if any(not replies_to(db, m) for m in found):
+    replies = [replies_to(db, m) for m in found]
+    if any(not r for r in replies):
+        return None
+    # A reply is staged (queued, no sid) with its message's "done" and handed to the channel just after.
+    if any(r.status == "queued" and r.sid is None for rs in replies for r in rs):
         return None
     return found
 
