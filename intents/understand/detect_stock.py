@@ -105,7 +105,7 @@ _SET = compile_i(
     rf"^there\s+(?:are|is)\s+(?:only\s+|just\s+)?{_N}|\b(?:actual|physical|current|real)\s+(?:stock|count)\b.*{_N}|"
     rf"\b{_N}\s*(?:{_U}\s+)?(?:\w+\s+){{1,3}}(?:in\s+stock|left|remaining|in\s+the\s+godown|available)\s*(?:now)?$|"
     rf"\bstock\s+(?:of\s+)?\w+(?:\s+\w+)?\s+(?:is|=)\s+{_N}|"
-    rf"^[a-z][a-z ]{{1,30}}?\s+(?:stock|inventory|count)\s+(?:is\s+|=\s*|:\s*|now\s+)?{_N}\s*(?:{_U})?$"
+    rf"^[a-z][a-z ]{{1,30}}?\s+(?:stock|inventory|count)\s+(?:is\s+|=\s*|:\s*|now\s+|to\s+)?{_N}\s*(?:{_U})?$"
 )
 _SET_DROP = compile_i(
     r"\b(?:i|we|now|currently|still|have|has|got|only|just|exactly|a|total|set|update|correct|change|make|fix|"

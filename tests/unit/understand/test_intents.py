@@ -954,6 +954,8 @@ CASES = [
         [("fan", "12", None, None)],
     ),
     ("fan stock 12", "stock_set", {"product": "fan", "quantity": "12"}, [("fan", "12", None, None)]),
+    ("fan stock to 12", "stock_set", {"product": "fan", "quantity": "12"}, [("fan", "12", None, None)]),
+    ("sugar stock to 40 kg", "stock_set", {"product": "sugar", "quantity": "40"}, [("sugar", "40", "kg", None)]),
     (
         "only 8 geysers left in stock now",
         "stock_set",

@@ -9,9 +9,9 @@ What understanding makes of the transcript must be what it makes of the typed
 sentence: the same intent and the same key slots, names resolved against the
 shop as the handlers resolve them.
 
-The commands were chosen before any was heard. A clip whose transcript lost
-the content is an ``xfail`` carrying that transcript, so the gap stays in
-view; a near-miss is fixed in understanding, for every message.
+The commands were chosen before any was heard. The test prints every clip
+that missed with its transcript, so the gap stays in view, and fails below
+``FLOOR``; a near-miss is fixed in understanding, for every message.
 """
 
 from __future__ import annotations
@@ -133,39 +133,19 @@ COMMANDS = (
     Command("no", "no", {"intent": "no"}, expecting="confirm"),
 )
 
-# (command, voice, speed) → the transcript, for clips whose transcript lost a slot's content: the words
-# are gone or became other plausible words (a different number, a new customer's name spelt otherwise),
-# so no reading of the transcript can get them back. Found by running this module; the transcript
-# follows "XFAIL" in `pytest -rx`, and a clip that starts passing shows as XPASS.
-GARBLED: dict[tuple[str, str, int], str] = {
-    ("bill", "en-gb", 130): "Bill Mahesh Gupta, 48 bags of cement, 345 each.",
-    ("bill", "en-us", 155): "Bill Mahesh Gupta, 4-8 magnets, cement at 345 each.",
-    ("bill", "en-029", 180): "Build Mahesh Gupta for it and on cement at 345 each.",
-    ("invoice", "en-029", 130): "Create an invoice or a cana for 5 kilos on sugar at 42 rupees per kilos.",
-    ("invoice_two_items", "en-gb", 180):
-        "invoice, you need to shower for two buckets of paint at 650 and 10 kilos of rice at 60.",
-    ("invoice_two_items", "en-us", 130):
-        "invoice, you need a Sharma for two market, some paint at 650 each, and 10 kilos of rice at 60.",
-    ("invoice_two_items", "en-029", 155): "invoice, you'll need a Sharma for two markets on Pentaxics, "
-                                          "100 and 50 each, and then kilos on rice at 60.",
-    ("stock_set", "en-gb", 155): "Setless stock on sugar to 40 kilos.",
-    ("stock_set", "en-us", 180): "Set Mahesh",
-    ("add_customer", "en-gb", 130): "Add a new customer Deepak Joshit.",
-    ("add_customer", "en-029", 180): "Add a new customer, be packed or sheet.",
-    ("no", "en-029", 180): "And north.",
-}
+# How many of the clips must act as their typed words. Measured with the bundled tiny.en (int8): 27/39 on
+# one 2-core machine, 25/39 on another, the same clips each run on one machine; the misses differ between
+# CPUs because int8 decoding does. Most misses lost a slot's content ("for 8 bags" heard as "48 bags",
+# "Set the stock of sugar…" as "Set Mahesh", a new customer's name spelt otherwise), which no reading of
+# the transcript can recover; the closing note of issue #4 lists them. The floor catches a regression in
+# transcription or in understanding near-misses without depending on one CPU's exact transcripts.
+FLOOR = 22
 
 
-def _clips() -> list[Any]:
+def _clips() -> list[tuple[Command, str, int]]:
     """Every command in every voice; speeds rotate so each voice meets each speed on a third of them."""
-    clips = []
-    for i, command in enumerate(COMMANDS):
-        for j, voice in enumerate(VOICES):
-            speed = SPEEDS[(i + j) % len(SPEEDS)]
-            heard = GARBLED.get((command.key, voice, speed))
-            marks = [pytest.mark.xfail(reason=f"tiny.en heard {heard!r}", strict=False)] if heard else []
-            clips.append(pytest.param(command, voice, speed, marks=marks, id=f"{command.key}-{voice}-{speed}"))
-    return clips
+    return [(command, voice, SPEEDS[(i + j) % len(SPEEDS)])
+            for i, command in enumerate(COMMANDS) for j, voice in enumerate(VOICES)]
 
 
 def meaning(u: Understanding, ctx: Context) -> dict[str, Any]:
@@ -218,15 +198,18 @@ def test_typed_words_mean_what_the_owner_meant(command: Command) -> None:
     assert meaning(understand(command.typed, ctx), ctx) == command.meaning
 
 
-@pytest.mark.slow  # loads the speech model
+@pytest.mark.slow  # loads the speech model, ~30 s
 @pytest.mark.skipif(not (shutil.which("espeak-ng") and shutil.which("ffmpeg")), reason="needs espeak-ng and ffmpeg")
-@pytest.mark.parametrize(("command", "voice", "speed"), _clips())
-def test_voice_note_acts_as_its_typed_words(
-    whisper: LocalWhisper, tmp_path: Path, command: Command, voice: str, speed: int
-) -> None:
-    note = speak(command.spoken or command.typed, voice, speed, tmp_path)
-    ctx = command.context()
+def test_voice_notes_act_as_their_typed_words(whisper: LocalWhisper, tmp_path: Path) -> None:
+    misses = []
+    clips = _clips()
+    for command, voice, speed in clips:
+        note = speak(command.spoken or command.typed, voice, speed, tmp_path)
+        ctx = command.context()
+        heard = transcribe_note(note, PROMPT, transcriber=whisper)
+        if meaning(understand(heard, ctx), ctx) != meaning(understand(command.typed, ctx), ctx):
+            misses.append(f"{command.key}-{voice}-{speed}: heard {heard!r}")
+    acted = len(clips) - len(misses)
+    print(f"{acted}/{len(clips)} voice notes acted as their typed words; missed:", *misses, sep="\n  ")
 
-    heard = transcribe_note(note, PROMPT, transcriber=whisper)
-
-    assert meaning(understand(heard, ctx), ctx) == meaning(understand(command.typed, ctx), ctx), heard
+    assert acted >= FLOOR, "\n".join(misses)
