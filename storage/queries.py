@@ -49,10 +49,14 @@ def store_inbound(session: Session, *, sid: str, peer: str, body: str, media: li
 
 
 def peek_next_inbound(session: Session, peer: str) -> Message | None:
-    """The sender's oldest pending message."""
+    """The sender's oldest unfinished message: pending, or still "processing".
+
+    Only the holder of the sender's lock looks: a message it finds "processing" was left by a
+    holder that is gone (killed, or cut off from the database before it could say "done").
+    """
     return session.scalar(select(Message)
                           .where(Message.direction == "in", Message.peer == peer,
-                                 Message.status == MessageStatus.pending)
+                                 Message.status.in_((MessageStatus.pending, MessageStatus.processing)))
                           .order_by(Message.id).limit(1))
 
 
