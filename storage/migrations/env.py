@@ -13,7 +13,10 @@ target_metadata = Base.metadata
 def run() -> None:
     connection = config.attributes.get("connection")
     if connection is None:  # the alembic CLI: use sqlalchemy.url
-        engine = create_engine(config.get_main_option("sqlalchemy.url"))
+        url = config.get_main_option("sqlalchemy.url")
+        if not url:
+            raise SystemExit("alembic: set sqlalchemy.url in alembic.ini (Munshi migrates its own database on start)")
+        engine = create_engine(url)
         with engine.begin() as conn:
             _configure_and_run(conn)
         return
