@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app
 
+from bot.api.limits import pdf_wait
 from bot.runtime import Runtime
 from storage.models import Invoice
 from tools.pdf import PDF_ROUTE, render_invoice, verify_invoice_token
@@ -18,6 +19,10 @@ def invoice_pdf(token: str) -> Response:
     if found is None:
         abort(404)
     business_id, invoice_id = found
+    wait = pdf_wait(invoice_id)
+    if wait is not None:
+        return Response("This invoice was downloaded too often just now; try again shortly.", 429,
+                        headers={"Retry-After": str(wait)}, mimetype="text/plain")
     with rt.db.session() as s:
         inv = s.get(Invoice, invoice_id)
         if inv is None or inv.business_id != business_id:

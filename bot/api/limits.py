@@ -6,6 +6,8 @@
 - Twilio's inbound webhook: `WEBHOOK_RATE_LIMIT` per sender (the ``From``
   number), counted after the signature check so a forger cannot use up a real
   sender's allowance (`sender_wait`).
+- An invoice's public PDF link: `PDF_RATE_LIMIT` per invoice, counted after
+  the link's signature check (`pdf_wait`).
 
 A limit that is exceeded answers 429 with ``Retry-After`` (seconds). The
 counters live in the same Redis as RQ (``REDIS_URL``, or the embedded
@@ -36,6 +38,7 @@ DEFAULTS = {
     "API_RATE_LIMIT": "300/minute",
     "EXECUTE_RATE_LIMIT": "10/minute",
     "WEBHOOK_RATE_LIMIT": "60/minute",
+    "PDF_RATE_LIMIT": "30/minute",
 }
 
 
@@ -64,22 +67,36 @@ def business_key() -> str:
 
 
 def sender_wait(sender: str) -> int | None:
-    """Count one message against ``sender``'s `WEBHOOK_RATE_LIMIT`: seconds to wait when over it, else None.
+    """Count one message against ``sender``'s `WEBHOOK_RATE_LIMIT`: seconds to wait when over it, else None."""
+    return _window_wait("webhook", sender, webhook_limit())
+
+
+def pdf_wait(invoice_id: int) -> int | None:
+    """Count one download of an invoice's PDF link against `PDF_RATE_LIMIT`: seconds to wait, else None.
+
+    The link is public (it goes to the customer on WhatsApp) and each download renders the PDF, so
+    one link passed around or hammered is held to a few downloads a minute.
+    """
+    return _window_wait("pdf", str(invoice_id), _setting("PDF_RATE_LIMIT"))
+
+
+def _window_wait(scope: str, key: str, setting: str) -> int | None:
+    """Count one hit on ``key`` against the limit ``setting``: seconds to wait when over it, else None.
 
     A fixed-window counter in one Redis round trip (INCR and EXPIRE): the webhook is Munshi's
     busiest endpoint, and flask-limiter's several round trips cost more than the rest of it.
-    Redis out of reach: allowed (the message is stored and the sweeper enqueues it later).
+    Redis out of reach: allowed (a message is stored and the sweeper enqueues it later).
     """
-    limit = parse(webhook_limit())
+    limit = parse(setting)
     window = limit.get_expiry()
     rt: Runtime = current_app.extensions["munshi"]
     now = int(time.time())
     start = now - now % window
-    key = f"{rt.config.queue_name}:limits:webhook:{sender}:{start}"
+    counter = f"{rt.config.queue_name}:limits:{scope}:{key}:{start}"
     try:
         pipe = rt.redis.pipeline(transaction=False)
-        pipe.incr(key)
-        pipe.expire(key, window)
+        pipe.incr(counter)
+        pipe.expire(counter, window)
         count = pipe.execute()[0]
     except RedisError:
         return None

@@ -69,3 +69,21 @@ def test_status_callbacks_are_not_limited(app, twilio):
     app.config["WEBHOOK_RATE_LIMIT"] = "1/minute"
     for i in range(3):
         assert twilio.post(twilio.status(f"SM{i}", "delivered"), "/twilio/status").status_code == 204
+
+
+def test_an_invoice_pdf_link_is_limited_per_invoice(app, client, tenants):
+    from tools.pdf import PDF_ROUTE, sign_invoice
+
+    app.config["PDF_RATE_LIMIT"] = "2/minute"
+    key = app.extensions["munshi"].config.secret_key
+    link = PDF_ROUTE.format(token=sign_invoice(key, tenants.a.business_id, tenants.a.ids["invoice"]))
+    for _ in range(3):  # a forged link answers 404 and uses up nothing
+        assert client.get(PDF_ROUTE.format(token="forged")).status_code == 404
+    for _ in range(2):
+        resp = client.get(link)
+        assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+    resp = client.get(link)
+    assert resp.status_code == 429
+    _retry_after(resp)
+    other = PDF_ROUTE.format(token=sign_invoice(key, tenants.b.business_id, tenants.b.ids["invoice"]))
+    assert client.get(other).status_code == 200
