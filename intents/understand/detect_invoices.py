@@ -19,7 +19,7 @@ from intents.understand.parties import (
     title_name,
     trim_to_known,
 )
-from intents.understand.prepare import Prepared
+from intents.understand.prepare import Prepared, prepare
 from intents.understand.schema import Context, Item, Understanding
 from intents.understand.units import normalize_unit
 
@@ -85,7 +85,8 @@ _E_PROD_SHOULD = compile_i(
 )
 _E_PROD_KAR = compile_i(
     _EDIT_LEAD + r"(?:the\s+)?(?P<prod>[a-z][a-z ]*?)\s+(?P<part>(?:ko|ka|ki|ke)\s+)?(?:(?:quantity|qty)\s+)?"
-    r"(?P<v>\d.*?)\s+(?:kar\s+do|karo|kardo|kar\s+dijiye|kar\s+de|kar\s+dena|hona\s+chahiye)$"
+    r"(?P<v>\d.*?)(?<!\bkam)(?<!zyada)(?<!jyada)\s+(?:kar\s+do|karo|kardo|kar\s+dijiye|kar\s+de|kar\s+dena|"
+    r"hona\s+chahiye)$"  # "5 bags kam karo" takes away, it does not set
 )
 _BY_PRODUCT = (_E_PROD_TO, _E_PROD_SHOULD, _E_PROD_KAR)
 #: words that name no line of an invoice ("make payment 500", "isme 2 add karo")
@@ -681,12 +682,41 @@ def detect_payment_link(p: Prepared, ctx: Context) -> Understanding | None:
     )
 
 
+# "send an invoice to Priya for 2 blouses at 400", "send Priya a bill for …": a new bill, worded as sending.
+_SEND_NEW = (
+    re.compile(r"^(?:please\s+)?(?:send|share)\s+(?:an?\s+|the\s+)?(?:invoice|bill)\s+(?:to|for)\s+(?P<rest>.+)$",
+               re.IGNORECASE),
+    re.compile(r"^(?:please\s+)?(?:send|share)\s+(?P<name>[^\d,]+?)\s+(?:an?\s+|the\s+)?(?:invoice|bill)\s+"
+               r"(?P<rest>(?:for|of)\s+.+)$", re.IGNORECASE),
+)
+
+
+def _send_new_invoice(p: Prepared, ctx: Context) -> Understanding | None:
+    """The invoice to create when a "send … an invoice" message lists what to bill, else None.
+
+    Its reply offers *send it*; sending still waits for the owner's word, as every send does.
+    """
+    if p.invoice_number:
+        return None
+    for rx in _SEND_NEW:
+        m = rx.match(p.text)
+        if m:
+            parts = m.groupdict()
+            created = detect_create(prepare(" ".join(filter(None, ("invoice", parts.get("name"), parts["rest"])))), ctx)
+            if created and any(i.quantity is not None or i.unit_price is not None for i in created.items):
+                return created
+    return None
+
+
 def detect_send(p: Prepared, ctx: Context) -> Understanding | None:
     """Reads "send it to him", "send the invoice to Mahesh on whatsapp", "send INV-0002"."""
     low = p.low
     m = _SEND.search(low)
     if not m or not (_SEND_TARGET.search(low) or p.invoice_number):
         return None
+    new = _send_new_invoice(p, ctx)
+    if new:
+        return new
     if re.search(
         r"\b(?:remind|reminder|reminders|sales|report|summary|stock|inventory|thank|thanks|automation|"
         r"flow|message\s+to\s+everyone|dashboard|login)\b",

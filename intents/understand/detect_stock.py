@@ -102,14 +102,18 @@ _SET = compile_i(
     rf"\b(?:stock|inventory|quantity|qty|count)\s+(?:of|for)\s+.+?\s+(?:is|=|:|should\s+be|now|to)\s*(?:now\s+)?{_N}|"
     rf"\b(?:ka|ki|ke)\s+stock\s+{_N}|\bstock\s+{_N}\s*(?:{_U})?\s*(?:kar\s+do|karo|kardo|set\s+karo|kar\s+dijiye|hai)\b|"
     rf"\b(?:stock|inventory|count)\s+(?:is|=|:|should\s+be|now)\s*(?:now\s+)?{_N}|"
+    rf"^(?:opening|closing|current|physical)\s+(?:stock|inventory|count)\b.*{_N}|"
+    rf"^(?:stock|inventory)\s+(?:update|count|position|check)\s*[:\-–]\s*.*{_N}|"
     rf"^there\s+(?:are|is)\s+(?:only\s+|just\s+)?{_N}|\b(?:actual|physical|current|real)\s+(?:stock|count)\b.*{_N}|"
     rf"\b{_N}\s*(?:{_U}\s+)?(?:\w+\s+){{1,3}}(?:in\s+stock|left|remaining|in\s+the\s+godown|available)\s*(?:now)?$|"
     rf"\bstock\s+(?:of\s+)?\w+(?:\s+\w+)?\s+(?:is|=)\s+{_N}|"
     rf"^[a-z][a-z ]{{1,30}}?\s+(?:stock|inventory|count)\s+(?:is\s+|=\s*|:\s*|now\s+|to\s+)?{_N}\s*(?:{_U})?$"
 )
+_UPDATE_HEADER = compile_i(r"^(?:stock|inventory)\s+(?:update|count|position|check)\s*[:\-–]")
 _SET_DROP = compile_i(
     r"\b(?:i|we|now|currently|still|have|has|got|only|just|exactly|a|total|set|update|correct|change|make|fix|"
-    r"reset|adjust|the|stock|inventory|quantity|qty|count|of|for|to|as|at|is|should|be|in|left|remaining|"
+    r"reset|adjust|the|stock|inventory|quantity|qty|count|of|for|to|as|at|is|should|be|in|left|remaining|opening|"
+    r"closing|position|check|"
     r"available|ka|ki|ke|kar|do|karo|kardo|dijiye|hai|there|are|actual|physical|current|real|godown|shop|store|"
     r"sahi|my|our|more)\b"
 )
@@ -129,10 +133,17 @@ _PRICE_DROP = compile_i(
 _REMOVE = compile_i(
     r"\b(?:remove|removed|minus|reduce|reduced|deduct|deducted|subtract|subtracted|take\s+out|took\s+out|"
     r"taken\s+out|broke|broken|break|breaks|damaged|damage|lost|stolen|expired|wasted|waste|spoilt|spoiled|"
-    r"rotten|sold|sell|used|consumed|returned\s+to|gave\s+away|given\s+away|nikal|nikalo|nikala|nikal\s+do|"
+    r"rotten|sold|sell|used|consumed|returned\s+to|returned(?=.*\bto\s+(?:the\s+|my\s+)?(?:supplier|vendor|company|"
+    r"dealer|distributor|wholesaler|manufacturer|factory|seller)s?\b)|gave\s+away|given\s+away|nikal|nikalo|nikala|nikal\s+do|"
     r"hatao|hata\s+do|kam\s+karo|kam\s+kar\s+do|toot|tut|toota|tute|tuti|kharab|bech|becha|beche|bechi|bik|"
     r"bika|bike|decrease|decreased|write\s+off|written\s+off|writeoff|leak|leaked|missing|chori|less|out)\b"
 )
+# What happened to goods, not what the owner did: "2 bags got damaged", "5 came broken", "got wet and spoiled".
+_LOSS = compile_i(
+    r"\b(?:broke|broken|damaged|lost|stolen|expired|wasted|spoilt|spoiled|rotten|leaked|missing|kharab|"
+    r"toot|tut|toota|tute|tuti|chori)\b"
+)
+_ARRIVAL_ONLY = compile_i(r"got|came|come")
 _ADD = compile_i(
     r"\b(?:add|added|adding|restock|restocked|stock\s+in|stocked|received|receive|got|bought|buy|purchased|"
     r"purchase|arrived|came|come|new\s+stock|inward|incoming|daal\s+do|dal\s+do|daalo|daal\s+de|aaya|aaye|aayi|"
@@ -142,7 +153,9 @@ _ADD = compile_i(
 _STOCK_CMD_DROP = compile_i(
     r"\b(?:to|into|in|from)\s+(?:my\s+|the\s+|our\s+)?(?:stock|inventory|godown|shop|store|warehouse)\b|"
     r"\b(?:new\s+stock|stock\s+in|fresh\s+stock|top\s+up|take\s+out|took\s+out|taken\s+out|gave\s+away|"
-    r"given\s+away|write\s+off|written\s+off|returned\s+to\s+\w+|daal\s+do|dal\s+do|daal\s+de|nikal\s+do|"
+    r"given\s+away|write\s+off|written\s+off|returned\s+to\s+\w+|"
+    r"to\s+(?:the\s+|my\s+)?(?:supplier|vendor|company|dealer|distributor|wholesaler|manufacturer|factory|seller)s?|"
+    r"daal\s+do|dal\s+do|daal\s+de|nikal\s+do|"
     r"hata\s+do|kam\s+karo|kam\s+kar\s+do|aa\s+gaya|aa\s+gaye|le\s+liya|jod\s+do|ho\s+gaye|ho\s+gaya|"
     r"ho\s+gayi)\b|\bfrom\s+[a-z]+(?:\s+[a-z]+)?\s*$|\bby\b|\bstock\s*:|\binventory\s*:"
 )
@@ -251,7 +264,8 @@ def detect_stock_set(p: Prepared, ctx: Context) -> Understanding | None:
         return None
     verb = _ADD.search(low) or _REMOVE.search(low)
     set_words = r"\b(?:set|update|correct|fix|reset|adjust|change|make|i\s+have|we\s+have)\b"
-    if verb and not re.search(set_words, low[: verb.start()]):
+    header = _UPDATE_HEADER.match(low)  # "stock update: 10 fans added" adds
+    if verb and not re.search(set_words, low[header.end() if header else 0: verb.start()]):
         return None  # "put 5 more geysers in stock" adds
     seg = _SET_DROP.sub(" ", low)
     found = [i for i in parse_items(seg) if i.product or i.quantity is not None]
@@ -312,7 +326,7 @@ def _stock_items(p: Prepared) -> list[Item]:
     seg = _REMOVE.sub(" ", seg)
     seg = _ADD.sub(" ", seg)
     seg = re.sub(
-        r"\b(?:them|it|these|those|today|yesterday|just|now|and\s+remove|stock|inventory)\b", " ", seg
+        r"\b(?:them|it|these|those|today|yesterday|aaj|abhi|just|now|and\s+remove|stock|inventory)\b", " ", seg
     )
     return [i for i in parse_items(seg) if i.product]
 
@@ -335,7 +349,8 @@ def detect_stock_change(p: Prepared, ctx: Context) -> Understanding | None:
         items = [i for i in items if i.quantity is not None]
     intent = (
         "stock_remove"
-        if rm and (not add or rm.start() < add.start() or add.group(0) == "plus")
+        if rm and (not add or rm.start() < add.start() or add.group(0) == "plus"
+                   or (_LOSS.search(low) and _ARRIVAL_ONLY.fullmatch(add.group(0))))
         else "stock_add"
     )
     return result(p, intent, 0.9, items=items, missing=_stock_missing(items), **_single(items))

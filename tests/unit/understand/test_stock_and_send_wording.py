@@ -1,0 +1,94 @@
+"""Stock wording (loss after "got", returns to a supplier, stock updates, "kam karo", "aaj … aaya") and
+"send … an invoice for <items>" creating the invoice: owner sentences a probe found misread."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from intents.understand import Context, understand
+
+
+def _items(u):  # type: ignore[no-untyped-def]
+    return [(i.product, i.quantity, i.unit) for i in u.items]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "items"),
+    [
+        # goods lost after a verb of arrival: the stock goes down
+        ("2 bags cement got damaged", "stock_remove", [("cement", Decimal(2), "bag")]),
+        ("3 fans came broken", "stock_remove", [("fan", Decimal(3), None)]),
+        ("4 boxes of biscuits got expired", "stock_remove", [("biscuit", Decimal(4), "box")]),
+        ("1 bag cement got stolen", "stock_remove", [("cement", Decimal(1), "bag")]),
+        # …and arrivals still add
+        ("got 10 bags cement", "stock_add", [("cement", Decimal(10), "bag")]),
+        ("received 10 bags cement", "stock_add", [("cement", Decimal(10), "bag")]),
+        ("20 boxes of biscuits came today", "stock_add", [("biscuit", Decimal(20), "box")]),
+        # sent back to whoever supplied them
+        ("returned 5 bags cement to the supplier", "stock_remove", [("cement", Decimal(5), "bag")]),
+        ("returned 3 fans to the company", "stock_remove", [("fan", Decimal(3), None)]),
+        ("returned 2 boxes tiles to the dealer", "stock_remove", [("tile", Decimal(2), "box")]),
+        # the count now
+        ("stock update: 20 boxes of Parle G", "stock_set", [("parle g", Decimal(20), "box")]),
+        ("stock update - sugar 25 kg", "stock_set", [("sugar", Decimal(25), "kg")]),
+        ("opening stock cement 40 bags", "stock_set", [("cement", Decimal(40), "bag")]),
+        ("closing stock: rice 80 kg", "stock_set", [("rice", Decimal(80), "kg")]),
+        ("stock update: cement 40 bags, sugar 20 kg", "stock_set",
+         [("cement", Decimal(40), "bag"), ("sugar", Decimal(20), "kg")]),
+        # Hinglish: "kam karo" takes away; "aaj" (today) is no part of the product nor a money question
+        ("cement 5 bags kam karo", "stock_remove", [("cement", Decimal(5), "bag")]),
+        ("aaj 50 kg aloo aaya", "stock_add", [("aloo", Decimal(50), "kg")]),
+        ("aaj 40 kg tamatar aaya", "stock_add", [("tamatar", Decimal(40), "kg")]),
+    ],
+)
+def test_stock_wording(text: str, intent: str, items: list) -> None:  # type: ignore[type-arg]
+    u = understand(text, Context())
+
+    assert (u.intent, _items(u)) == (intent, items)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("aaj kitna aaya", "collections_query"),
+        ("how much came in today", "collections_query"),
+        ("cement 12 bags karo", "edit_invoice"),  # sets the line of the invoice just made
+    ],
+)
+def test_neighbours_keep_their_meaning(text: str, intent: str) -> None:
+    assert understand(text, Context()).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "customer", "items"),
+    [
+        ("Send an invoice to Priya Sharma for tailoring charges of 1500", "Priya Sharma",
+         [("tailoring charge", Decimal(1), None, Decimal(1500))]),
+        ("send Priya an invoice for 2 blouses at 400", "Priya", [("blouse", Decimal(2), None, Decimal(400))]),
+        ("send a bill to Harsh Traders for 10 bags cement at 350", "Harsh Traders",
+         [("cement", Decimal(10), "bag", Decimal(350))]),
+        ("please share a bill for Anil for 3 kg dal at 110", "Anil", [("dal", Decimal(3), "kg", Decimal(110))]),
+    ],
+)
+def test_send_an_invoice_for_items_creates_it(text: str, customer: str, items: list) -> None:  # type: ignore[type-arg]
+    u = understand(text, Context())
+
+    assert u.intent == "create_invoice" and u.customer == customer
+    assert [(i.product, i.quantity, i.unit, i.unit_price) for i in u.items] == items
+
+
+@pytest.mark.parametrize(
+    ("text", "customer"),
+    [
+        ("send the invoice to Mahesh", "Mahesh"),
+        ("send invoice 3 to Mahesh", "Mahesh"),
+        ("send Mahesh the invoice", "Mahesh"),
+        ("please send the bill to Rekha on whatsapp", "Rekha"),
+    ],
+)
+def test_sending_an_existing_invoice_still_sends(text: str, customer: str) -> None:
+    u = understand(text, Context())
+
+    assert (u.intent, u.customer) == ("send_invoice", customer)
