@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -45,7 +45,8 @@ def send_digests(rt: Any, now: datetime | None = None) -> list[int]:
         return []  # the next tick tries again
     with rt.db.session() as s:
         rows = s.execute(select(Run.business_id, Flow.name, Run.status, func.count(Run.id))
-                         .join(Flow, Flow.id == Run.flow_id).where(Run.created_at >= now - timedelta(days=1))
+                         .join(Flow, Flow.id == Run.flow_id)
+                         .where(Run.created_at >= (now - timedelta(days=1)).astimezone(UTC))  # SQLite keeps UTC
                          .group_by(Run.business_id, Flow.name, Run.status)).all()
         counts: dict[int, Counter[str]] = defaultdict(Counter)
         failed: dict[int, Counter[str]] = defaultdict(Counter)
