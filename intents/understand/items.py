@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from intents.understand.lexicon import words
+from intents.understand.numbers import fmt_decimal
 from intents.understand.schema import Item
 from intents.understand.units import MEASURES, UNIT_PATTERN, normalize_unit, singularize
 
@@ -56,7 +57,8 @@ FILLER = words(
     "units unit pieces pc pcs bill invoice customer via using pay paid cash upi gst including incl plus "
     "broke broken damaged lost expired returned wasted used nikal nikalo hatao hata kam ho gaye gayi gaya "
     "mein me main just about around approx approximately around nearly roughly le liya naam update updated "
-    "naya nayi naye bhai bhaiya sir ji madam boss yaar"
+    "naya nayi naye bhai bhaiya sir ji madam boss yaar liye liyee vaaste vaste waaste waste bana banao banado "
+    "banaa banaao"
 )
 #: product words that are priced, not counted ("AC service 1200" is one service at 1200)
 SERVICE_WORDS = words(
@@ -70,6 +72,9 @@ SERVICE_WORDS = words(
 _NOT_UNITS = words("type types kind kinds sort sorts variety varieties brand brands size sizes colour colours color")
 #: a product name ends before these words ("geyser damaged in transport", "cement from Ambuja")
 _CUT_AT = words("in during while because due since from for by after before when as they it was were got")
+
+
+_PER_PIECE = re.compile(r"\b(?:each|apiece|ea|per\s+(?:piece|pc|item|unit)|a\s+piece|har\s+ek)\b")
 
 
 @dataclass
@@ -194,6 +199,10 @@ def parse_chunk(chunk: str, unit_as_product: bool = True) -> Draft:
                 d.unit = u
                 product_toks.pop(i)
                 break
+    # "half a dozen padlocks at 180 each": the price is per piece, so the dozens become pieces
+    if d.unit == "dozen" and d.quantity is not None and d.unit_price is not None and d.price_unit is None:
+        if _PER_PIECE.search(c):
+            d.quantity, d.unit = Decimal(fmt_decimal(d.quantity * 12)), None
     d.product = clean_product(product_toks)
     if not d.product and d.unit and unit_as_product and d.unit not in MEASURES:
         d.product, d.unit, d.product_from_unit = d.unit, None, True

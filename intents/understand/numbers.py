@@ -72,6 +72,50 @@ FRACTIONS: dict[str, Decimal] = {
     "dhaai": Decimal("2.5"),
     "adha": Decimal("0.5"),
     "aadha": Decimal("0.5"),
+    "sawa": Decimal("1.25"),
+    "sava": Decimal("1.25"),
+    "paune": Decimal("0.75"),
+}
+#: Hindi number words, read only after "saade/sawa/paune" ("saade teen hazaar"), where no other reading fits
+HINDI_SMALL: dict[str, int] = {
+    "ek": 1,
+    "do": 2,
+    "teen": 3,
+    "char": 4,
+    "chaar": 4,
+    "paanch": 5,
+    "panch": 5,
+    "chhe": 6,
+    "chhah": 6,
+    "che": 6,
+    "saat": 7,
+    "aath": 8,
+    "nau": 9,
+    "das": 10,
+}
+#: "saade N" = N + 0.5, "sawa N" = N + 0.25, "paune N" = N - 0.25
+_HINDI_OFFSET: dict[str, Decimal] = {
+    "saade": Decimal("0.5"),
+    "sade": Decimal("0.5"),
+    "saadhe": Decimal("0.5"),
+    "sadhe": Decimal("0.5"),
+    "sawa": Decimal("0.25"),
+    "sava": Decimal("0.25"),
+    "paune": Decimal("-0.25"),
+}
+#: single-character fractions ("2½ kg"); NFKC would turn "2½" into "21⁄2", so these are read first
+VULGAR: dict[str, Decimal] = {
+    "½": Decimal("0.5"),
+    "¼": Decimal("0.25"),
+    "¾": Decimal("0.75"),
+    "⅛": Decimal("0.125"),
+    "⅜": Decimal("0.375"),
+    "⅝": Decimal("0.625"),
+    "⅞": Decimal("0.875"),
+    "⅕": Decimal("0.2"),
+    "⅖": Decimal("0.4"),
+    "⅗": Decimal("0.6"),
+    "⅘": Decimal("0.8"),
 }
 #: suffix after digits -> multiplier ("12k", "1.2 lakh", "5 hazar", "2 hundred")
 DIGIT_SUFFIX: dict[str, int] = {"k": 1000, "cr": 10_000_000, **SCALES, **HUNDREDS}
@@ -95,12 +139,54 @@ _AND_HALF = re.compile(
     rf"\b(\d+(?:\.\d+)?|(?:{_WORD_ALT})(?:\s+(?:{_WORD_ALT}))*)\s+and\s+(?:a\s+)?half\b", re.IGNORECASE
 )
 _HALF_BEFORE = re.compile(
-    r"\b(half|quarter|dedh|dhai|dhaai|adha|aadha)\s+(?:a\s+|an\s+)?(?=(?:dozen|kg|kgs|kilo|kilos|kilogram|kilograms|"
+    r"\b(half|quarter|dedh|dhai|dhaai|adha|aadha|sawa|sava|paune)\s+(?:a\s+|an\s+)?(?=(?:dozen|kg|kgs|kilo|kilos|kilogram|kilograms|"
     r"litre|litres|liter|liters|ltr|ltrs|metre|metres|meter|meters|g|gm|gms|grams|ton|tonne|quintal|"
     r"hour|hours|hr|hrs|day|days|bag|bags|box|boxes|packet|packets|bottle|bottles|bucket|buckets|"
     r"sack|sacks|tin|tins|plate|plates|cup|cups|piece|pieces|ml|m|l)\b)",
     re.IGNORECASE,
 )
+_SCALE_WORDS = "|".join(re.escape(w) for w in sorted([*SCALES, *HUNDREDS], key=len, reverse=True))
+_SMALL_ALT = "|".join(re.escape(w) for w in sorted([*SMALL, *HINDI_SMALL], key=len, reverse=True))
+#: "saade teen hazaar" (3500), "sawa 2 lakh" (225000), "paune do kilo" (1.75 kilo)
+_HINDI_COMPOUND = re.compile(
+    rf"\b(?P<op>{'|'.join(_HINDI_OFFSET)})\s+(?P<n>\d+|{_SMALL_ALT})\b(?:\s*(?P<s>{_SCALE_WORDS})\b)?",
+    re.IGNORECASE,
+)
+#: "dedh lakh" (150000), "dhai hazaar" (2500), "half a lakh", "paune sau" (75)
+_FRACTION_SCALE = re.compile(
+    rf"\b(?P<f>{'|'.join(FRACTIONS)})\s+(?:a\s+)?(?P<s>{_SCALE_WORDS})\b",
+    re.IGNORECASE,
+)
+#: "1/2 kg", "1 1/2 kg", "3/4 litre", "1/2 dozen": a proper fraction with a small denominator, followed by a
+#: word (a unit or a product); "12/3", "26-27/0001" and "1/2/2025" are not fractions
+_SLASH_FRACTION = re.compile(
+    r"(?<![\w/.,-])(?:(?P<w>\d{1,3})\s+)?(?P<a>\d)\s*[/\u2044]\s*(?P<b>\d{1,2})(?![\d/.,-]|\s*[/-]\s*\d)"
+    r"(?=\s*(?:of\s+)?(?P<next>[^\W\d_]+))",
+)
+#: words after which "1/2" is not a quantity ("due 1/2", "1/2 se")
+_NOT_AFTER_FRACTION = frozenset(
+    "to from at on by due se tak ko ka ki ke and or till until paid pe par is was am pm".split()
+)
+_VULGAR_RX = re.compile(rf"(?:(\d+)\s*)?([{''.join(VULGAR)}])")
+_MONEY_BEFORE = (
+    r"(?:₹|\brs\.?|\binr\b|\brupees?\b|\bpaid\b|\bpays?\b|\breceived\b|\bamount\b|\bpayment\b|\btotal\b"
+    r"|\bbalance\b|\bdue\b|\bloan\b|\bcredited\b|\btransferred\b|\bsent\b|\bworth\b)"
+)
+_MONEY_AFTER = (
+    r"(?:rs|rupees?|₹|diye|diya|de\s+diye|bheje|bheja|aaye|aye|aaya|aya|jama|mile|mila|paid|received|via|through|"
+    r"neft|rtgs|imps|cheque|upi|gpay|phonepe|paytm|transfer|payment|ka\s+payment)\b"
+)
+#: "Rs 1.5L", "paid 2L", "1.2 L diye": L for lakh next to money words; elsewhere "5 l milk" is litres
+_NUM_L = re.compile(r"(?<!\w)(?<!\d\.)(?P<n>\d+(?:\.\d+)?)\s*[lL]\b")
+_MONEY_BEFORE_RX = re.compile(rf"{_MONEY_BEFORE}\s*(?:of\s+)?$", re.IGNORECASE)
+_CURRENCY_BEFORE_RX = re.compile(r"(?:₹|\brs\.?|\binr|\brupees?)\s*$", re.IGNORECASE)
+#: after "received 2L", a word other than these names a product ("received 5 l oil" is litres)
+_AFTER_LAKH_OK = re.compile(
+    r"\s*(?:$|[,.;:!?)]|(?:by|via|through|from|se|on|in|ka|ki|ke|to|for|against|cash|online|only|bank|today|"
+    r"yesterday|kal|aaj|and|aur|towards|as)\b)",
+    re.IGNORECASE,
+)
+_MONEY_AFTER_RX = re.compile(rf"\s*{_MONEY_AFTER}", re.IGNORECASE)
 _A_DOZEN = re.compile(r"\b(?:a|one|ek)\s+(?=dozen\b)", re.IGNORECASE)
 #: "one" is a pronoun after these words ("the first one", "that one", "no one")
 _ONE_PRONOUN_BEFORE = frozenset(
@@ -279,6 +365,10 @@ def parse_number(s: str) -> Decimal | None:
         values = _words_value(tokens)
         if len(values) == 1:
             return values[0]
+    if _HINDI_COMPOUND.fullmatch(t) or _FRACTION_SCALE.fullmatch(t) or "/" in t or not t.isascii():
+        n = normalize_numbers(t)  # "dhai hazaar", "saade teen sau", "1 1/2", "2½"
+        if n != t and _PLAIN.fullmatch(n):
+            return Decimal(n)
     return None
 
 
@@ -304,16 +394,66 @@ def _and_half(m: re.Match[str]) -> str:
     return m.group(0) if base is None else _fmt(base + Decimal("0.5"))
 
 
+def vulgar_fractions(text: str) -> str:
+    """Single-character fractions as decimals: "2½ kg" -> "2.5 kg", "¾ litre" -> "0.75 litre".
+
+    Run before NFKC, which splits "2½" into "21⁄2".
+    """
+    if text.isascii():
+        return text
+    return _VULGAR_RX.sub(lambda m: _fmt(Decimal(m.group(1) or 0) + VULGAR[m.group(2)]), text)
+
+
+def _slash_fraction(m: re.Match[str]) -> str:
+    a, b = int(m.group("a")), int(m.group("b"))
+    if not 0 < a < b or b not in (2, 4, 5, 8, 10) or m.group("next").lower() in _NOT_AFTER_FRACTION:
+        return m.group(0)
+    whole = Decimal(m.group("w") or 0)
+    return _fmt(whole + Decimal(a) / Decimal(b))
+
+
+def _hindi_compound(m: re.Match[str]) -> str:
+    n = m.group("n").lower()
+    base = Decimal(n) if n.isdigit() else Decimal(SMALL.get(n, HINDI_SMALL.get(n, 0)))
+    if base == 0:
+        return m.group(0)
+    value = base + _HINDI_OFFSET[m.group("op").lower()]
+    scale = m.group("s")
+    if scale:
+        value *= SCALES.get(scale.lower()) or HUNDREDS[scale.lower()]
+    return _fmt(value)
+
+
+def _fraction_scale(m: re.Match[str]) -> str:
+    scale = m.group("s").lower()
+    return _fmt(FRACTIONS[m.group("f").lower()] * (SCALES.get(scale) or HUNDREDS[scale]))
+
+
+def _lakh_l(m: re.Match[str]) -> str:
+    before = m.string[max(0, m.start() - 30) : m.start()]
+    if (
+        _CURRENCY_BEFORE_RX.search(before)
+        or _MONEY_AFTER_RX.match(m.string, m.end())
+        or (_MONEY_BEFORE_RX.search(before) and _AFTER_LAKH_OK.match(m.string, m.end()))
+    ):
+        return _fmt(Decimal(m.group("n")) * 100_000)
+    return m.group(0)
+
+
 def normalize_numbers(text: str) -> str:
     """Rewrite every number in `text` as plain digits.
 
     >>> normalize_numbers("eight bags at three hundred rupees, 1,25,000 and 3.5k, half kg")
     '8 bags at 300 rupees, 125000 and 3500, 0.5 kg'
     """
-    t = _GROUPED_IN_TEXT.sub(lambda m: m.group(0).replace(",", ""), ascii_digits(text))
+    t = _GROUPED_IN_TEXT.sub(lambda m: m.group(0).replace(",", ""), ascii_digits(vulgar_fractions(text)))
+    t = _SLASH_FRACTION.sub(_slash_fraction, t)
+    t = _HINDI_COMPOUND.sub(_hindi_compound, t)
+    t = _FRACTION_SCALE.sub(_fraction_scale, t)
+    t = _NUM_L.sub(_lakh_l, t)
     t = _AND_HALF.sub(_and_half, t)
-    t = _A_DOZEN.sub("1 ", t)
     t = _HALF_BEFORE.sub(lambda m: _fmt(FRACTIONS[m.group(1).lower()]) + " ", t)
+    t = _A_DOZEN.sub("1 ", t)
     t = _DIGIT_SCALE.sub(lambda m: _fmt(Decimal(m.group(1)) * DIGIT_SUFFIX[m.group(2).lower()]), t)
     t = _WORD_SEQ.sub(_replace_words, t)
     t = _DIGIT_SCALE.sub(lambda m: _fmt(Decimal(m.group(1)) * DIGIT_SUFFIX[m.group(2).lower()]), t)

@@ -20,9 +20,9 @@ from rapidfuzz import fuzz, process
 from intents.understand.gstin import find_gstin
 from intents.understand.lexicon import CONTRACTIONS, FILLERS, FUZZY_KEYWORDS, TYPOS
 from intents.understand.money import canonical_currency
-from intents.understand.numbers import ascii_digits, normalize_numbers
+from intents.understand.numbers import ascii_digits, normalize_numbers, vulgar_fractions
 from intents.understand.phones import find_emails, find_phones
-from intents.understand.units import UNIT_PATTERN
+from intents.understand.units import UNIT_PATTERN, normalize_unit
 
 _POLITE = re.compile(
     r"^(?:(?:can|could|would|will)\s+(?:you|u)\s+(?:please\s+|pls\s+|kindly\s+)?|(?:please|pls|plz|kindly)\s+|"
@@ -189,6 +189,39 @@ _VOICE_SLIPS = (
 )
 
 
+#: plural of an upper-case acronym ("LED TVs", "ACs", "PCs"): the rest of the engine reads lowercase text,
+#: where "acs" would not lose its "s" and "pcs" would be the unit pieces
+_ACRONYM_PLURAL = re.compile(r"(?<![\w.'])([A-Z]{2,5})s\b")
+#: what may follow "3 PCs" for "PCs" to be the product (computers), not the unit: the end, a price, a joiner
+_PRODUCT_END = re.compile(
+    r"\s*(?:$|[,;.!?]|(?:at|@|for|each|rs|x|and|aur|to|in|into|on|from|of\s+rs)\b|[@₹\d])", re.IGNORECASE
+)
+
+
+#: words before "3 PCs" that leave the product still to be named
+_COUNT_OPENERS = frozenset(
+    "add added adding sold sell sale bill invoice bought buy purchased received got remove removed of for and aur "
+    "stock me mein de do bhejo new plus with qty quantity".split()
+)
+
+
+def _acronym_singular(m: re.Match[str]) -> str:
+    """Acronym plural to singular: "TVs" -> "TV".
+
+    "PCs" becomes "p.c." (a product) when no other product is named around it; otherwise it is the unit.
+    """
+    single = m.group(1)
+    if normalize_unit(single) is None:
+        return single
+    before = re.search(r"(?:^|([^\W\d_][\w'-]*)\s+)\d+(?:\.\d+)?\s*$", m.string[: m.start()])
+    if before is None or not _PRODUCT_END.match(m.string, m.end()):
+        return m.group(0)
+    prev = before.group(1) or ""
+    if prev.islower() and prev not in _COUNT_OPENERS:  # "soap 5 PCs": the product came first
+        return m.group(0)
+    return ".".join(single.lower()) + "."
+
+
 def _cut(text: str, start: int, end: int, repl: str = " ") -> str:
     return text[:start] + repl + text[end:]
 
@@ -217,7 +250,7 @@ def _fix_word(w: str) -> str:
 
 def prepare(raw: str) -> Prepared:
     """Run the first pass over one message."""
-    t = unicodedata.normalize("NFKC", raw or "")
+    t = unicodedata.normalize("NFKC", vulgar_fractions(raw or ""))
     t = ascii_digits(_ZW.sub("", t).translate(_QUOTES))
     t = re.sub(r"[\r\n]+", ", ", t)
     t = re.sub(r"\s+", " ", t).strip()
@@ -274,6 +307,7 @@ def prepare(raw: str) -> Prepared:
             hsn = m2.group(0)
             t = _cut(t, m2.start(), m2.end())
 
+    t = _ACRONYM_PLURAL.sub(_acronym_singular, t)
     t = normalize_numbers(t)
     for rx, repl in _VOICE_SLIPS:
         t = rx.sub(repl, t)

@@ -29,7 +29,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "ml": ("ml", "mls", "millilitre", "millilitres", "milliliter", "milliliters"),
     "dozen": ("dozen", "dozens", "dz", "dzn", "doz"),
     "bag": ("bag", "bags"),
-    "box": ("box", "boxes", "bx"),
+    "box": ("box", "boxes", "bx", "dibba", "dibbe", "dabba", "dabbe", "dibbi", "dibbiyan", "dabbi"),
     "packet": (
         "packet",
         "packets",
@@ -56,7 +56,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "sqft": ("sqft", "sq ft", "sq.ft", "square feet", "square foot"),
     "ton": ("ton", "tons", "tonne", "tonnes"),
     "quintal": ("quintal", "quintals", "qtl", "qtls"),
-    "tin": ("tin", "tins"),
+    "tin": ("tin", "tins", "peepa", "peepe"),
     "roll": ("roll", "rolls"),
     "pair": ("pair", "pairs", "jodi", "jode"),
     "set": ("set", "sets"),
