@@ -479,8 +479,8 @@ def _event_matches(work: str) -> list[tuple[_Trigger, bool]]:
     for m in _PAY_VERB.finditer(work):
         before = work[max(0, m.start() - 40):m.start()].split()
         last = before[-1] if before else ""
-        if last in ("i", "we", "to", "please", "will", "must", "should", "can", "not", "don't", "didn't"):
-            continue
+        if last in ("i", "we", "to", "please", "will", "must", "should", "can") or last in _NEGATION_WORDS:
+            continue  # "I pay", "hasn't paid": never a payment coming in
         name = _who_name(before)
         add("payments.payment_received", m, conj_only=m.group(0).startswith("pay ") or m.group(0) == "pay",
             who=name if name else None)
@@ -512,7 +512,7 @@ def _who_name(before: list[str]) -> str | None:
     """The payer's name in "when Ramesh pays" (None for "someone", "a customer"…)."""
     words: list[str] = []
     for word in reversed(before[-3:]):
-        if word in _CONJ_WORDS or word in _NAME_STOP or not re.fullmatch(r"[a-z][a-z.'-]*", word):
+        if word in _CONJ_WORDS or not _name_like(word):
             break
         words.insert(0, word)
     name = " ".join(words)
@@ -560,6 +560,67 @@ def _overdue_match(work: str) -> _Trigger | None:
 
 
 # -- schedules --------------------------------------------------------------
+
+#: "hasn't paid", "doesn't pay", "payment na kare", "paisa nahi aaya", "payment is still pending": money NOT
+#: coming in. Such words describe an overdue reminder, never a payment received.
+_NOT_PAID = re.compile(
+    r"\b(?:hasn't|hasnt|has\s+not|haven't|havent|have\s+not|hadn't|had\s+not|doesn't|doesnt|does\s+not|"
+    r"don't|dont|do\s+not|didn't|didnt|did\s+not|won't|wont|will\s+not|isn't|is\s+not|aren't|are\s+not|not|"
+    r"never|yet\s+to|fails?\s+to|failed\s+to)\s+(?:yet\s+|still\s+)?(?:been\s+)?(?:paid|pays|pay|payed|cleared|"
+    r"settled|cleared\s+(?:the|their|his|her)\s+(?:dues|bill|invoice))\b"
+    r"|\b(?:payments?|paisa|paise|money|amount|bill|invoice|dues?)\s+(?:is\s+|are\s+|has\s+|have\s+|was\s+)?"
+    r"(?:still\s+)?(?:not|doesn't|does\s+not|didn't|did\s+not|hasn't|has\s+not|haven't|isn't|never|na|nahi|"
+    r"nahin|nhi)\s+(?:yet\s+)?(?:been\s+)?(?:come|comes|came|come\s+in|arrive|arrives|arrived|received|made|done|"
+    r"recorded|credited|cleared|paid|aaye|aaya|aayi|aata|aate|aaega|aayega|mile|mila|mili|milta|mile|kare|"
+    r"karein|kre|kiya|kiye|ki|kari|karta|karte|de|den|diya|diye|dete|deta|hua|hui|ho|hota|jama)\b"
+    r"|\b(?:pay|payment|paisa|paise|bhugtan)\s+(?:na|nahi|nahin|nhi)\b"
+    r"|\b(?:na|nahi|nahin|nhi)\s+(?:pay|payment|paisa|paise|bhugtan)\s+(?:kare|karein|kre|kiya|kiye|kari|"
+    r"karta|karte|de|den|diya|diye|dete|deta)\b"
+    r"|\b(?:payments?|paisa|paise|money|amount|dues?)\s+(?:\w+\s+){0,3}?(?:is\s+|are\s+|still\s+|remains?\s+|"
+    r"stays?\s+|hai\s+)*(?:unpaid|overdue|pending|outstanding|baaki|baki|bakaya)\b"
+    r"|\b(?:customers?|clients?|someone|somebody|anyone|anybody|they|he|she|parties|party|jinka|jiska|jinke|jiske)"
+    r"\s+(?:\w+\s+){0,3}?(?:unpaid|overdue|baaki|baki|bakaya|udhaar|udhar)\b"
+)
+#: how long it has been unpaid: "in a week", "for 5 days", "7 din mein", "10 din se", "2 hafte"
+_UNPAID_FOR = re.compile(
+    r"\b(?:(?:in|within|for|after|beyond|past|over|by|of|since|till|until)\s+)?(?:(?:more\s+than|over|about|"
+    rf"around|at\s+least|the\s+(?:first|next|last))\s+)?(?P<n>{_COUNT})\s+(?P<u>days?|weeks?|months?|din|dino|"
+    r"dinon|hafte|hafta|haftey|mahine|mahina)\b(?:\s+(?:mein|me|main|tak|se|ke\s+andar|ke\s+baad|baad|"
+    r"later|after))?"
+)
+
+
+def _days_of(count: float, unit: str) -> int:
+    """(2, "weeks") → 14; (7, "din") → 7; (1, "month") → 30."""
+    unit = unit.lower()
+    size = 7 if unit.startswith(("week", "haft")) else 30 if unit.startswith(("month", "mahin")) else 1
+    return max(round(count * size), 1)
+
+
+def _not_paid_match(work: str) -> _Trigger | None:
+    """"If someone hasn't paid in a week", "jo customer 7 din mein payment na kare": the overdue trigger."""
+    m = _NOT_PAID.search(work)
+    if m is None:
+        return None
+    boundary = 0
+    for b in _BOUNDARY_RE.finditer(work, 0, m.start()):
+        boundary = b.end()
+    clause_end = _clause_end(work, m.end())
+    start = _conj_start(work, m.start())
+    start = start if start is not None and start >= boundary else m.start()
+    spans = [(start, m.end())]
+    notes: list[str] = []
+    within = _UNPAID_FOR.search(work, boundary, clause_end)
+    if within:
+        days = _days_of(_count(within.group("n")), within.group("u"))
+        spans.append(within.span())
+    else:
+        days = 7
+        notes.append("I assumed an invoice counts as unpaid 7 days after it is issued; say e.g. 'after 3 days' "
+                     "to change it.")
+    return _Trigger("invoices.invoice_overdue", {"days": days}, min(s for s, _ in spans),
+                    max(e for _, e in spans), notes=notes, spans=spans)
+
 
 _DOW = {"sunday": 0, "sun": 0, "monday": 1, "mon": 1, "tuesday": 2, "tue": 2, "tues": 2, "wednesday": 3,
         "wed": 3, "thursday": 4, "thu": 4, "thur": 4, "thurs": 4, "friday": 5, "fri": 5, "saturday": 6,
@@ -740,6 +801,11 @@ def _find_trigger(t: _Text) -> _Trigger | None:
         return overdue
     events = _event_matches(work)
     schedule = _find_schedule(work, allow_time_only=False)
+    if schedule is None:
+        # "if someone hasn't paid in a week": money NOT coming in is never a payment received.
+        not_paid = _not_paid_match(work)
+        if not_paid is not None:
+            return not_paid
     governed = [trig for trig, conj in events if conj]
     if schedule is not None:
         governed.append(schedule)
@@ -825,6 +891,31 @@ _NAME_STOP = _GENERIC_WHO | _ACTION_WORDS | _CONJ_WORDS | {
 }
 
 
+#: Words that negate what follows ("hasn't paid", "na kare"): never a name, never a payment coming in.
+_NEGATION_WORDS = frozenset({
+    "not", "never", "no", "don't", "dont", "didn't", "didnt", "doesn't", "doesnt", "hasn't", "hasnt", "haven't",
+    "havent", "hadn't", "hadnt", "won't", "wont", "isn't", "isnt", "aren't", "arent", "wasn't", "weren't",
+    "can't", "cant", "cannot", "couldn't", "wouldn't", "shouldn't", "yet", "na", "nahi", "nahin", "nhi", "mat",
+})
+#: Verb and helper words that can sit where a name would ("if someone hasn't paid", "once he has paid").
+_VERB_WORDS = frozenset({
+    "has", "have", "had", "does", "do", "did", "will", "would", "shall", "should", "can", "could", "may",
+    "might", "must", "is", "are", "was", "were", "be", "been", "being", "already", "finally", "also", "always",
+    "still", "ever", "fully", "partly", "actually", "just", "even", "who", "whom", "whose", "which", "that",
+    "jo", "jis", "jinka", "jiska", "jinhone", "jisne", "koi", "bhi", "log", "kare", "karo", "kar",
+})
+
+
+def _name_like(word: str) -> bool:
+    """Could ``word`` be part of a person's name? Never a stop word, a verb fragment or a contraction."""
+    clean = word.strip(".'-")
+    if not clean or clean in _NAME_STOP or clean in _NEGATION_WORDS or clean in _VERB_WORDS:
+        return False
+    if re.search(r"n't$|'(?:s|ll|ve|d|re|m|t)$", word):  # "hasn't", "customer's", "they'll"
+        return False
+    return bool(re.fullmatch(r"[a-z][a-z.'-]*", word))
+
+
 @dataclass
 class _Cond:
     kind: str  # amount | name | method | product
@@ -864,7 +955,7 @@ def _name_from(t: _Text, start: int, raw: str) -> str | None:
         pos = t.work.find(word, offset)
         offset = pos + len(word)
         clean = word.strip(".'-")
-        if not clean or clean in _NAME_STOP or not re.fullmatch(r"[a-z][a-z.'-]*", word):
+        if not clean or not _name_like(word):
             break
         if i > 0 and not t.orig[pos:pos + 1].isupper():
             break
@@ -1536,7 +1627,30 @@ class _Builder:
                           {"to": to, "document": "invoice_pdf", "caption": caption})]
 
 
+#: A sheet's own name ("my sheet named Collections", "the sheet called Daily Sales", "my Collections
+#: sheet") is a name, not a step: "Collections" must not add a sales report.
+_SHEET_NAMED = re.compile(
+    r"\b(?:(?:spread)?sheets?|excel|tab|worksheet|workbook|file)\s+(?:called|named|titled)\s+"
+    r"(?P<n>[a-z0-9][\w-]*(?:\s+(?!(?:and|then|also|with|on|in|for|every|each|too|please|pls|as|at|to|"
+    r"of|by)\b)[a-z0-9][\w-]*)?)"
+    r"|\b(?:my|the|our)\s+(?P<m>[a-z0-9][\w-]*)\s+(?=(?:google\s+)?(?:spread)?sheet\b)"
+)
+
+
+def _without_sheet_names(w: str) -> str:
+    """``w`` with sheet names blanked (same length), so a name never reads as a kind of step."""
+    def blank(m: re.Match[str]) -> str:
+        group = "n" if m.group("n") else "m"
+        if group == "m" and m.group("m") in ("google", "new", "excel", "spread", "own", "a"):
+            return m.group(0)
+        s, e = m.start(group) - m.start(), m.end(group) - m.start()
+        text = m.group(0)
+        return text[:s] + " " * (e - s) + text[e:]
+    return _SHEET_NAMED.sub(blank, w)
+
+
 def _kind_of(w: str) -> str | None:
+    w = _without_sheet_names(w)
     for kind, pattern in _KINDS:
         if pattern.search(w):
             return kind

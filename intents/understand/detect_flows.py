@@ -55,6 +55,43 @@ _AMEND = compile_i(
 _AUTOMATE = compile_i(
     r"\b(?:automate|automatically|automatic|auto|automation|workflow|set\s+up\s+a\s+flow|create\s+a\s+flow|new\s+flow)\b"
 )
+#: Money not coming in: "unpaid", "hasn't paid", "payment na kare", "paisa baaki".
+_NOT_PAID = compile_i(
+    r"\b(?:unpaid|overdue|pending|outstanding|due|dues|baaki|baki|bakaya|udhaar|udhar)\b|"
+    r"\b(?:hasn't|hasnt|has\s+not|haven't|havent|have\s+not|hadn't|doesn't|doesnt|does\s+not|don't|dont|do\s+not|"
+    r"didn't|didnt|did\s+not|won't|isn't|aren't|not|never|yet\s+to|fails?\s+to)\s+(?:yet\s+|still\s+)?(?:been\s+)?"
+    r"(?:paid|pays|pay|payed|cleared|settled|come|comes|came|arrived|received)\b|"
+    r"\b(?:na|nahi|nahin|nhi)\s+(?:pay\s+|payment\s+)?(?:kare|karein|kre|karte|karta|kiya|kiye|de|den|dete|diya|diye|"
+    r"aaye|aaya|aayi|aata|mile|mila)\b|\b(?:pay|payment|paisa|paise)\s+(?:na|nahi|nahin|nhi)\b"
+)
+#: How long it has stayed unpaid: "after 3 days", "for 5 days", "in a week", "7 din mein", "10 din se".
+_UNPAID_SPAN = compile_i(
+    r"\b(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
+    r"forty|forty-five|fifty|sixty|ninety|a\s+couple\s+of|couple\s+of|a\s+few)\s+(?:days?|weeks?|months?|din|dino|"
+    r"dinon|hafte|hafta|mahine|mahina)\b"
+)
+#: A reminder-like action: "remind", "send reminders", "yaad dilao", "follow up".
+_REMINDISH = compile_i(
+    r"\b(?:remind|reminds|reminders?|yaad\s+dila\w*|yaad\s+karao|nudge|follow\s*-?\s*up|chase|tagada|tagaada)\b"
+)
+#: Messaging someone: "send them", "WhatsApp customers", "unko … bhejo".
+_TO_CUSTOMERS = compile_i(
+    r"\b(?:customers?|clients?|them|they|everyone|anyone|someone|somebody|anybody|whoever|parties|party|buyers?|"
+    r"people|those|unko|unhe|unhein|usko|use|inko|jinka|jinke|jiska|jiske|jo|jinhone|jisne)\b"
+)
+#: Relative or conditional wording that makes it a rule: "when", "if", "jo … unko", "agar", "whose".
+_RULE_WORDING = compile_i(
+    r"\b(?:when|whenever|if|once|agar|jab|jo|jinka|jinke|jiska|jiske|jinhone|jisne|whose|who|whoever|in\s+case)\b"
+)
+#: "send me the list of bills unpaid for 30 days" is a report now, not a rule.
+_REPORT_WORDS = compile_i(r"\b(?:list|report|summary|statement|total|how\s+much|how\s+many|kitna|kitne)\b")
+#: "remind Mahesh about the bill pending for 10 days": one named person, a reminder now.
+_REMIND_SOMEONE = compile_i(r"\b(?:remind|reminder\s+to|yaad\s+dilao)\s+(?P<who>[a-z][\w.'-]*)")
+_GENERIC_WHO = frozenset(
+    "customers customer clients client them everyone everybody all the my our every each any anyone someone "
+    "somebody anybody those people parties party buyers buyer whoever on about for to of via by with jo unko "
+    "unhe usko sab sabko sabhi".split()
+)
 _LIST = compile_i(
     rf"^(?:(?:list|show|see|view|display|check|get)(?:\s+me)?(?:\s+(?:all|my|the|active|running|current|paused))*\s+{_FLOW_NOUN}|"
     rf"(?:what|which)\s+(?:all\s+)?{_FLOW_NOUN}|(?:my|all|active|current)\s+{_FLOW_NOUN}\??$|{_FLOW_NOUN}\??$|"
@@ -152,6 +189,31 @@ def detect_flow_manage(p: Prepared, ctx: Context) -> Understanding | None:
     return None
 
 
+def is_overdue_reminder_rule(low: str) -> bool:
+    """"Remind customers about unpaid invoices after 3 days", "jo customer 7 din mein payment na kare unko
+    reminder bhejo": a standing rule for overdue payments, not the one-off "remind everyone who owes me".
+
+    It needs money not coming in, a reminder or message to customers, and either how long it has stayed
+    unpaid ("after 3 days", "for 5 days", "7 din mein") or Hinglish rule wording ("jo … na kare … unko").
+    """
+    if not _NOT_PAID.search(low) or not (_REMINDISH.search(low) or _ACTION.search(low)):
+        return False
+    if not (_REMINDISH.search(low) or _TO_CUSTOMERS.search(low)):
+        return False
+    if _UNPAID_SPAN.search(low):
+        if _REPORT_WORDS.search(low) and not _REMINDISH.search(low):
+            return False  # "send me the list of bills unpaid for 30 days"
+        named = _REMIND_SOMEONE.search(low)
+        if named and named.group("who") not in _GENERIC_WHO and not _RULE_WORDING.search(low):
+            return False  # "remind Mahesh about the bill pending for 10 days"
+        return True
+    # "jo customer payment na kare unko reminder bhejo": a rule even without a number of days
+    return bool(
+        re.search(r"^(?:jo|agar|jab)\b", low)
+        and re.search(r"\b(?:na|nahi|nahin|nhi)\s+(?:pay\s+|payment\s+)?(?:kare|karein|kre|de|den)\b", low)
+    )
+
+
 def is_flow_description(p: Prepared) -> bool:
     """Does the message describe an automation (a trigger or schedule plus an action)?"""
     low = p.low
@@ -159,6 +221,8 @@ def is_flow_description(p: Prepared) -> bool:
         return True
     if _QUESTION_WHEN.search(low):
         return False
+    if not p.question and is_overdue_reminder_rule(low):
+        return True
     action = _ACTION.search(low)
     if not action:
         return False
