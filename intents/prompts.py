@@ -9,7 +9,7 @@ HELP = """Here is what I can do — just type or send a voice note 🎤:
 🧾 *Invoices*: "bill Mahesh 8 bags cement at 345", "change it to 5 bags", "send it to Mahesh"
 💰 *Payments*: "Rekha paid 3000 on UPI", "who hasn't paid me?", "remind everyone who owes me"
 📦 *Stock*: "add 25 bags cement", "how many fans are left?", "tell me when rice drops below 20 kg"
-👥 *Customers*: "new customer Rekha Nair 9900112233"
+👥 *Customers*: "new customer Rekha Nair 9900112233", "list my customers"
 ⚙️ *Automations*: "when someone pays me, WhatsApp them a thank-you and add a row to my sheet"
 ↩️ "undo" reverses your last change."""
 

@@ -5,7 +5,7 @@ chat handlers do the fuzzy matching ("Ramesh" → "Ramesh Kumar") before they
 call these tools. Every change writes a `Change` row for "undo".
 
 Tools: ``customers.add_customer``, ``customers.update_customer``,
-``customers.find_customer``.
+``customers.find_customer``, ``customers.list_customers``.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ import re
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.errors import NotFound, ValidationFailed
 from storage import events
-from storage.ledger import e164, find_customer, record_change
+from storage.ledger import e164, find_customer, inr, outstanding, record_change
 from storage.models import Customer
 from tools.base import BaseTool, ToolContext
 from tools.business import STATE_CODES, clean_gstin, state_name
@@ -284,4 +285,43 @@ class FindCustomer(BaseTool):
         return {"customer": customer_dict(c)}
 
 
-TOOLS: list[BaseTool] = [AddCustomer(), UpdateCustomer(), FindCustomer()]
+def customer_listing(session: Session, business_id: int, limit: int = 50) -> dict[str, Any]:
+    """Every customer A-Z with phone and what they owe: a bulleted text of the first ``limit``, and a count."""
+    rows = list(
+        session.scalars(
+            select(Customer).where(Customer.business_id == business_id).order_by(func.lower(Customer.name))
+        )
+    )
+    due = {o.customer.id: o.due_paise for o in outstanding(session, business_id)}
+    lines = []
+    for c in rows[:limit]:
+        bits = [c.phone or "no phone"]
+        if due.get(c.id):
+            bits.append(f"owes {inr(due[c.id])}")
+        lines.append(f"• {c.name}: " + ", ".join(bits))
+    if len(rows) > limit:
+        lines.append(f"…and {len(rows) - limit} more")
+    return {
+        "text": "\n".join(lines) or "No customers yet.",
+        "customers": [{**customer_dict(c), "due": due.get(c.id, 0) / 100} for c in rows],
+        "count": len(rows),
+    }
+
+
+class ListCustomersParams(BaseModel):
+    limit: int = Field(50, ge=1, le=500, description="how many to write out in the text")
+
+
+class ListCustomers(BaseTool):
+    name = "customers.list_customers"
+    description = "List the customers (A-Z) with phone and what each owes."
+    Params = ListCustomersParams
+    outputs = ("text", "customers", "count")
+    writes = False
+    idempotent = True
+
+    def run(self, ctx: ToolContext, params: ListCustomersParams) -> dict[str, Any]:
+        return customer_listing(ctx.session, ctx.business_id, params.limit)
+
+
+TOOLS: list[BaseTool] = [AddCustomer(), UpdateCustomer(), FindCustomer(), ListCustomers()]

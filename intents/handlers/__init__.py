@@ -52,6 +52,7 @@ HANDLERS: dict[str, Handler] = {
     "low_stock_query": stock_handlers.low_stock_query,
     "add_customer": customer_handlers.add_customer,
     "update_customer": customer_handlers.update_customer,
+    "list_customers": customer_handlers.list_customers,
     "set_customer_gst": customer_handlers.set_customer_gst,
     "set_profile": profile_handlers.set_profile,
     "undo": undo_handlers.undo,

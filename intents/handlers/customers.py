@@ -1,4 +1,4 @@
-"""Customer handlers (add, update, GSTIN) and the helpers every business handler shares.
+"""Customer handlers (add, update, GSTIN, list) and the helpers every business handler shares.
 
 Shared helpers:
 
@@ -386,6 +386,22 @@ def update_customer(turn: Turn, u: Any) -> Outcome:
     else:
         text = f"👤 {c['name']} already has those details."
     return Outcome([text], last={"customer_id": c["id"]})
+
+
+#: how many customers one list reply writes out (WhatsApp bodies are capped at 1600 characters)
+LIST_LIMIT = 30
+
+
+def list_customers(turn: Turn, u: Any) -> Outcome:
+    """ "list my customers", "show all customers", "mere customers dikhao"."""
+    try:
+        out = run_tool(turn, "customers.list_customers", limit=LIST_LIMIT)
+    except MunshiError as exc:
+        return failed(exc)
+    if not out["count"]:
+        return Outcome(["No customers yet. Add one with e.g. *new customer Rekha Nair 9900112233*."])
+    head = f"👥 Your customers ({out['count']}):" if out["count"] > 1 else "👥 Your customer:"
+    return Outcome([f"{head}\n{out['text']}"])
 
 
 def set_customer_gst(turn: Turn, u: Any) -> Outcome:

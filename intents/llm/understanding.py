@@ -91,6 +91,7 @@ GUIDE: dict[str, str] = {
     "add_customer": "a new customer: customer and name (the same name), phone, email, gstin, address",
     "update_customer": "change a customer's details: customer, then phone, email, address, gstin or "
                        "changes.name for a new name",
+    "list_customers": "show the customers (names, phones, what they owe)",
     "set_profile": "the owner's own shop details: name, address, gstin, state",
     "set_customer_gst": "a customer's GSTIN: customer, gstin",
     "set_product_tax": "a product's GST: product, gst_rate, hsn",

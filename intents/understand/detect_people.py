@@ -21,9 +21,33 @@ from intents.understand.schema import Context, Understanding
 _MY = r"(?:my|our|mera|meri|mere|hamara|hamari|humara|humari|apna|apni)"
 _BIZ = r"(?:shop|business|store|company|firm|dukaan|dukan|brand|outlet|agency|enterprise|showroom)"
 _CUSTOMER_NOUN = r"(?:customer|client|party|grahak|buyer|account)"
+#: "customer add karo", "grahak jodo", "customer bana do": the Hinglish order, noun first
+_ADD_VERB_AFTER = (
+    r"(?:add|save|create|register|enter|bana|banao|banado|jodo|jod|joddo|daalo|dalo|likho|likh)"
+    r"(?:\s+(?:karo|kar\s+do|kardo|karna|karein|kariye|kijiye|lo|le|do|dena|please|pls))*"
+)
+#: "save contact: Dr. Mehta 98…" (but "save contact number of Rekha" is an update)
+_CONTACT = r"contact(?!\s+(?:number|no|num|details|info|of|for)\b)"
 _ADD_CUSTOMER = compile_i(
-    rf"\b(?:new|add|create|save|register|naya|nayi|enter|make)\s+(?:a\s+)?(?:new\s+)?{_CUSTOMER_NOUN}\b|"
-    rf"^{_CUSTOMER_NOUN}\s*[:\-]|\bas\s+(?:a\s+)?(?:new\s+)?{_CUSTOMER_NOUN}\b|^new\s+{_CUSTOMER_NOUN}\b"
+    rf"\b(?:new|add|create|save|register|naya|nayi|enter|make)\s+(?:a\s+)?(?:new\s+)?(?:{_CUSTOMER_NOUN}|{_CONTACT})\b|"
+    rf"^{_CUSTOMER_NOUN}\s*[:\-]|\bas\s+(?:a\s+)?(?:new\s+)?{_CUSTOMER_NOUN}\b|^new\s+{_CUSTOMER_NOUN}\b|"
+    rf"\b(?:naya\s+|nayi\s+|new\s+)?{_CUSTOMER_NOUN}\s+{_ADD_VERB_AFTER}\b"
+)
+#: "his number is …", "uska number …": the customer last talked about (the handler reads the memory)
+_PRONOUN_OWNER = compile_i(
+    r"(?:^|\b(?:and|also|aur|ok|okay|now|change|update|set|save|edit|correct|fix|note|add)\s+)"
+    r"(?:his|her|their|uska|uski|uske|iska|iski|iske|unka|unki|unke|inka|inki|inke)\s+(?:new\s+|correct\s+)?"
+)
+#: "list my customers", "show all customers", "customer list", "mere customers dikhao"
+_LIST_CUSTOMERS = compile_i(
+    r"^(?:(?:list|show|view|see|display|get|give|send|open|check)\s+(?:me\s+)?(?:a\s+|the\s+)?"
+    r"(?:list\s+of\s+)?(?:all\s+)?(?:of\s+)?(?:my\s+|our\s+|the\s+)?(?:all\s+)?|"
+    r"(?:all\s+(?:of\s+)?|my\s+|our\s+|all\s+my\s+|mere\s+|mera\s+|hamare\s+|sab(?:hi)?\s+|saare\s+|sare\s+|"
+    r"who\s+are\s+(?:all\s+)?(?:my|our)\s+|how\s+many\s+)*)"
+    r"(?:customers?|clients?|parties|party|grahak|contacts?|buyers)"
+    r"(?:\s+(?:list|ki\s+list|ka\s+list|names?|list\s+with\s+(?:phone\s+)?numbers?|with\s+(?:their\s+)?"
+    r"(?:phone\s+)?numbers?|do\s+i\s+have|i\s+have|are\s+there|hai|hain|h))?"
+    r"(?:\s+(?:dikhao|dikha\s+do|dikhana|batao|bata\s+do|bhejo|do|please|pls|plz|ji|sir|bhai))*$"
 )
 _FIELD_WORDS = (
     r"(?P<field>phone\s+number|mobile\s+number|whatsapp\s+number|contact\s+number|phone|number|mobile|"
@@ -130,6 +154,8 @@ def detect_customer_gst(p: Prepared, ctx: Context) -> Understanding | None:
     """A customer's GSTIN or state: "Mahesh's GSTIN is ...", "Mahesh is in Karnataka"."""
     low = p.low
     if p.gstin:
+        if _ADD_CUSTOMER.search(low):
+            return None  # "new customer Kamala Stores, 99001 23456, GSTIN …": the add keeps phone and GSTIN
         span = _gst_owner(p, ctx)
         if span is None:
             return None
@@ -171,6 +197,22 @@ def detect_product_tax(p: Prepared, ctx: Context) -> Understanding | None:
     return result(p, "set_product_tax", 0.9, product=product, hsn=p.hsn, gst_rate=p.gst_rate)
 
 
+#: words between "add customer" and the name
+_ADD_FILLER = frozenset(
+    {":", "-", ",", "named", "called", "name", "is", "naam", "add", "karo", "kar", "do", "kardo", "banao", "jodo"}
+)
+
+
+def detect_list_customers(p: Prepared, ctx: Context) -> Understanding | None:
+    """Reads "list my customers", "show all customers", "customer list", "mere customers dikhao"."""
+    low = re.sub(r"[?.!]+$", "", p.low.strip()).strip()
+    if low in ("customer", "client", "party", "grahak", "contact"):
+        return None  # one bare word is more likely a name being asked for than a list request
+    if _LIST_CUSTOMERS.match(low):
+        return result(p, "list_customers", 0.9)
+    return None
+
+
 def detect_add_customer(p: Prepared, ctx: Context) -> Understanding | None:
     """Reads "New customer: Rekha Nair, 9900112233", "add customer Mahesh Gupta", "add Rekha 9900112233"."""
     low = p.low
@@ -178,29 +220,22 @@ def detect_add_customer(p: Prepared, ctx: Context) -> Understanding | None:
     span = None
     if m:
         k = next((i for i, t in enumerate(p.tokens) if t.start >= m.end()), len(p.tokens))
-        while k < len(p.tokens) and p.tokens[k].low in (
-            ":",
-            "-",
-            ",",
-            "named",
-            "called",
-            "name",
-            "is",
-            "naam",
-        ):
+        while k < len(p.tokens) and p.tokens[k].low in _ADD_FILLER:
             k += 1
         span = name_forward(p, k)
+        a = next((i for i, t in enumerate(p.tokens) if t.start >= m.start()), 0)
         if span is None and m.group(0).lower().startswith("as"):
-            a = next((i for i, t in enumerate(p.tokens) if t.start >= m.start()), 0)
             span = name_backward(p, a)
         if span is None:
-            span = name_backward(p, next((i for i, t in enumerate(p.tokens) if t.start >= m.start()), 0))
+            span = name_backward(p, a)
+        if span is None and a > 0 and p.tokens[a - 1].low in ("ko", "as"):
+            span = name_backward(p, a - 1)  # "Ramesh ko customer add karo"
     elif (p.phone or p.email) and re.match(r"^(?:add|save|create|register)\s+", low):
         span = name_forward(p, 1)
         if span is None:
             return None
-        if re.search(r"\b(?:number|phone|email|mobile)\b", low) and "'s" in low:
-            return None  # "save Rekha's number ..." is an update
+        if re.search(r"\b(?:number|phone|email|mobile)\b", low) and re.search(r"'s|\b(?:of|for|ka|ki|ke)\b", low):
+            return None  # "save Rekha's number ...", "save contact number of Rekha ..." are updates
     else:
         return None
     address = None
@@ -246,15 +281,20 @@ def detect_update_customer(p: Prepared, ctx: Context) -> Understanding | None:
     field = fm.group("field").lower()
     toks = p.tokens
     span = None
+    pm = _PRONOUN_OWNER.search(low)
+    if pm and pm.end() == fm.start() and field not in ("state",) and not field.startswith("gst"):
+        # "his number is 98…", "uska number 98… hai": no name, the handler takes the customer last talked about
+        span = NameSpan("", 0, 0)
     fi = next((i for i, t in enumerate(toks) if t.start >= fm.start()), None)
-    if fi is not None and fi > 0 and toks[fi - 1].low in ("'s", "ka", "ki", "ke"):
+    if span is None and fi is not None and fi > 0 and toks[fi - 1].low in ("'s", "ka", "ki", "ke"):
         span = name_backward(p, fi - 1)
         if span is None and fi > 1:
             span = name_backward(p, fi - 2)
     if span is None and fi is not None:
         # "phone of Rekha is ...", "number for Mahesh"
-        if fi + 1 < len(toks) and toks[fi + 1].low in ("of", "for"):
-            span = name_forward(p, fi + 2)
+        fe = next((i for i, t in enumerate(toks) if t.start >= fm.end()), len(toks))
+        if fe < len(toks) and toks[fe].low in ("of", "for"):
+            span = name_forward(p, fe + 1)
     if span is None:
         # "update Rekha phone 98..."
         vm = _UPDATE_VERB.search(low)
@@ -266,7 +306,8 @@ def detect_update_customer(p: Prepared, ctx: Context) -> Understanding | None:
         span = customer_anywhere(p, ctx.customers)
     if span is None:
         return None
-    span = trim_to_known(span, p, ctx.customers)
+    if span.name:
+        span = trim_to_known(span, p, ctx.customers)
     slots: dict[str, object] = {}
     missing: list[str] = []
     if field in ("email", "email id", "email address", "mail", "mail id"):
@@ -304,7 +345,7 @@ def detect_update_customer(p: Prepared, ctx: Context) -> Understanding | None:
         and not re.search(r"\b(?:is|hai)\b", low)
     ):
         return None
-    return result(p, "update_customer", 0.9, customer=span.name, missing=missing, **slots)
+    return result(p, "update_customer", 0.9, customer=span.name or None, missing=missing, **slots)
 
 
 def detect_remind(p: Prepared, ctx: Context) -> Understanding | None:

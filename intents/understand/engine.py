@@ -27,6 +27,7 @@ from intents.understand.detect_money import detect_collections, detect_payment, 
 from intents.understand.detect_people import (
     detect_add_customer,
     detect_customer_gst,
+    detect_list_customers,
     detect_product_tax,
     detect_profile,
     detect_remind,
@@ -55,6 +56,7 @@ DETECTORS: tuple[Detector, ...] = (
     detect_threshold,
     detect_build_flow,
     detect_payment_link,
+    detect_list_customers,
     detect_remind,
     detect_profile,
     detect_customer_gst,
@@ -124,7 +126,7 @@ def understand(text: str, ctx: Context | None = None) -> Understanding:
     if stripped != body and len(stripped.split()) >= 2 and not yes_no(prepare(body)):
         body = stripped
     p = prepare(body)
-    if not p.text and not p.phones and not p.email and not p.gstin:
+    if not p.text and not p.phones and not p.email and not p.gstin and p.gst_rate is None:
         if re.fullmatch(r"\s*\?+\s*", original):
             return Understanding(intent="help", confidence=1.0, text=original)
         return Understanding(intent="unknown", confidence=0.0, text=original)

@@ -44,6 +44,20 @@ _ALLOWED_INSIDE_CAPS = words("and of &")
 #: skipped between a name and the verb after it ("Kishore still owes", "Mahesh has already paid")
 _ADVERBS = words("still already also just finally totally fully abhi bhi has have had yet now today")
 _CONNECTOR_PUNCT = frozenset({"&"})
+#: short forms written with a period that does not end the name ("Mohd. Irfan", "Pvt. Ltd.", "St. Mary's")
+_ABBREVIATIONS = words(
+    "mohd md mohd mohamad st bros pvt ltd co corp inc jr sr dr mr mrs ms smt shri sri kum prof capt col "
+    "lt sh pt ch"
+)
+#: religious prefixes that belong to a firm's name ("Sri Ram Traders") but are a title before a person's
+_FIRM_PREFIXES = words("sri shri shree sree")
+#: words that make a name a firm's
+_FIRM_WORDS = words(
+    "traders trader trading stores enterprises enterprise agency agencies industries industry company co corp "
+    "bros brothers sons pvt ltd llp mart emporium hardware hardwares electricals electronics textiles medical "
+    "medicals kirana suppliers supplier distributors motors works constructions builders associates "
+    "corporation centre center sweets jewellers furniture steels cement plywood"
+)
 
 
 @dataclass(frozen=True)
@@ -61,15 +75,54 @@ def title_name(name: str) -> str:
     for w in name.split():
         if w.islower():
             w = w[:1].upper() + w[1:]
-        elif w.isupper() and len(w) > 3:
+        elif w.isupper() and len(w) > 3 and "." not in w:
             w = w[:1] + w[1:].lower()
         out.append(w)
     return " ".join(out)
 
 
 def _strip_honorifics(ws: list[str]) -> list[str]:
-    kept = [w for w in ws if w.lower().strip(".") not in _HONORIFICS]
+    """Drop titles ("Mr", "Dr.", "ji"); "Sri"/"Shri" stays when it starts a firm's name ("Sri Ram Traders")."""
+    firm = any(w.lower().strip(".") in _FIRM_WORDS for w in ws[1:])
+    kept = [
+        w
+        for k, w in enumerate(ws)
+        if w.lower().strip(".") not in _HONORIFICS or (firm and k == 0 and w.lower().strip(".") in _FIRM_PREFIXES)
+    ]
     return kept or ws
+
+
+def _abbreviated(tok: Tok) -> bool:
+    """A word that a period after it shortens: an initial ("R", "R.K"), or a short form ("Mohd", "Pvt")."""
+    return tok.is_word and (len(tok.low) == 1 or "." in tok.low or tok.low in _ABBREVIATIONS)
+
+
+def _inner_period(toks: list[Tok], k: int) -> bool:
+    """Is token `k` a period inside a name ("Mohd. Irfan", "R.K. Enterprises"), not the end of a sentence?"""
+    return (
+        toks[k].low == "."
+        and k > 0
+        and k + 1 < len(toks)
+        and _abbreviated(toks[k - 1])
+        and toks[k - 1].end == toks[k].start
+        and (is_name_word(toks[k + 1]) or toks[k + 1].low in _HONORIFICS)
+    )
+
+
+def _initial(toks: list[Tok], k: int) -> bool:
+    """A capital initial that is also a stop word ("A. Kumar", "I. Khan"): a name word after all."""
+    return toks[k].text.isupper() and len(toks[k].low) == 1 and k + 1 < len(toks) and _inner_period(toks, k + 1)
+
+
+def _span_words(toks: list[Tok]) -> list[str]:
+    """The words of a name span, each inner period kept on the word it shortens ("Mohd.", "R.K.")."""
+    out: list[str] = []
+    for t in toks:
+        if t.low == "." and out:
+            out[-1] += "."
+        else:
+            out.append(t.text)
+    return out
 
 
 def is_name_word(tok: Tok) -> bool:
@@ -91,13 +144,17 @@ def name_forward(p: Prepared, i: int, max_words: int = 5) -> NameSpan | None:
     """The name starting at token `i`, or None when token `i` cannot start one."""
     toks = p.tokens
     while i + 1 < len(toks) and (
-        (toks[i].low in _HONORIFICS and toks[i].low not in ("ji", "bhai"))
+        (toks[i].low in _HONORIFICS and toks[i].low not in ("ji", "bhai") and toks[i].low not in _FIRM_PREFIXES)
         or (toks[i].low == "." and i > 0 and toks[i - 1].low in _HONORIFICS)
     ):
         i += 1
     if i < len(toks) and toks[i].low == ".":
         i += 1
-    if i >= len(toks) or not is_name_word(toks[i]) or (toks[i].low in _HONORIFICS and i + 1 >= len(toks)):
+    if (
+        i >= len(toks)
+        or not (is_name_word(toks[i]) or _initial(toks, i))
+        or (toks[i].low in _HONORIFICS and i + 1 >= len(toks))
+    ):
         return None
     caps_mode = p.mixed_case and _caps(toks[i])
     j = i
@@ -114,7 +171,10 @@ def name_forward(p: Prepared, i: int, max_words: int = 5) -> NameSpan | None:
         ):
             j += 1
             continue
-        if not is_name_word(t) and t.low not in _HONORIFICS:
+        if j > i and _inner_period(toks, j) and (not caps_mode or _caps(toks[j + 1])):
+            j += 1
+            continue
+        if not is_name_word(t) and t.low not in _HONORIFICS and not _initial(toks, j):
             break
         if caps_mode and j > i and not _caps(t):
             break
@@ -122,7 +182,7 @@ def name_forward(p: Prepared, i: int, max_words: int = 5) -> NameSpan | None:
         n += 1
     if j == i:
         return None
-    ws = _strip_honorifics([t.text for t in toks[i:j]])
+    ws = _strip_honorifics(_span_words(toks[i:j]))
     if all(w.lower() in _HONORIFICS for w in ws) or not any(len(w) >= 2 for w in ws):
         return None
     return NameSpan(title_name(" ".join(ws)), i, j)
@@ -142,7 +202,10 @@ def name_backward(p: Prepared, i: int, max_words: int = 4) -> NameSpan | None:
     n = 0
     while k >= 0 and n < max_words:
         t = toks[k]
-        if not is_name_word(t) and t.low not in _HONORIFICS:
+        if k < j and _inner_period(toks, k) and (not caps_mode or _caps(toks[k - 1])):
+            k -= 1
+            continue
+        if not is_name_word(t) and t.low not in _HONORIFICS and not (k < j and _initial(toks, k)):
             break
         if caps_mode and not _caps(t):
             break
@@ -150,10 +213,20 @@ def name_backward(p: Prepared, i: int, max_words: int = 4) -> NameSpan | None:
         n += 1
     start = k + 1
     # a sentence-initial capital is not evidence of a name ("Today Mahesh paid")
-    ws = _strip_honorifics([t.text for t in toks[start:i]])
+    ws = _strip_honorifics(_span_words(toks[start:i]))
     if not ws or all(w.lower() in _HONORIFICS for w in ws) or not any(len(w) >= 2 for w in ws):
         return None
     return NameSpan(title_name(" ".join(ws)), start, i)
+
+
+def _form_rx(form: str) -> str:
+    """A name as a pattern: any spacing, and its periods optional ("Mohd. Irfan" matches "mohd irfan")."""
+    out = ""
+    for w in form.split():
+        if out:
+            out += r"\s*" if out.endswith(r"\.?") else r"\s+"
+        out += re.escape(w.rstrip(".")).replace(r"\.", r"\.?") + (r"\.?" if w.endswith(".") else "")
+    return out
 
 
 @lru_cache(maxsize=64)
@@ -169,7 +242,7 @@ def _known_rx(customers: tuple[str, ...]) -> re.Pattern[str] | None:
             forms.add(ws[0].lower())
     if not forms:
         return None
-    alt = "|".join(re.escape(f).replace(r"\ ", r"\s+") for f in sorted(forms, key=len, reverse=True))
+    alt = "|".join(_form_rx(f) for f in sorted(forms, key=len, reverse=True))
     return re.compile(rf"(?<![\w])(?:{alt})(?![\w])", re.IGNORECASE)
 
 

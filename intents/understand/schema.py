@@ -40,6 +40,7 @@ IntentName = Literal[
     "low_stock_query",
     "add_customer",
     "update_customer",
+    "list_customers",
     "set_profile",
     "set_customer_gst",
     "set_product_tax",

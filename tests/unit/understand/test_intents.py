@@ -1484,8 +1484,8 @@ CASES = [
     ("call Mahesh", "unknown", {}, []),
     ("order 50 bags cement from supplier", "unknown", {}, []),
     ("what is my profit this month", "sales_query", {"period": "month"}, []),
-    ("how many customers do I have", "unknown", {}, []),
-    ("list customers", "unknown", {}, []),
+    ("how many customers do I have", "list_customers", {}, []),
+    ("list customers", "list_customers", {}, []),
     ("show customer Mahesh", "unknown", {}, []),
     ("delete customer Ramesh", "unknown", {}, []),
 ]
