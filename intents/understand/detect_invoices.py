@@ -37,7 +37,7 @@ _COMMAND = compile_i(
 _CREATE_SIGNAL = compile_i(
     rf"^(?:(?:ok|okay|so|and|now|also)\s+)*(?:(?:create|make|generate|raise|prepare|issue|cut|write|do|start|"
     rf"need|want)\s+)?(?:(?:a|an|the|one|new|gst|tax|fresh|another)\s+)*{_INV}\b|"
-    rf"\b{_INV}\s+{_HINDI_MAKE}\b|\b(?:ka|ke|ki)\s+(?:naya\s+|new\s+)?{_INV}\b|"
+    rf"\b{_INV}\s+{_HINDI_MAKE}\b|\b(?:ka|ke|ki)\s+(?:naam\s+(?:pe\s+|par\s+|se\s+)?)?(?:naya\s+|new\s+)?{_INV}\b|"
     rf"\b(?:create|make|generate|raise|prepare|issue|cut)\s+(?:a\s+|an\s+|the\s+|new\s+|gst\s+)*{_INV}\b|"
     rf"\b{_INV}\s+(?:to|for)\b|\bbill\s+(?=[A-Za-z])|^new\s+{_INV}\b"
 )
@@ -51,7 +51,7 @@ _CHARGE_FULL = compile_i(
 )
 
 _EDIT_LEAD = (
-    r"^(?:(?:no|nahi|nope|sorry|oops|actually|wait|correction|galti|galat|wrong|arre|arey|oh|hmm|ok|okay|"
+    r"^(?:(?:no|nahi|nope|sorry|oops|actually|wait|correction|galti|galat\s+hai|galat|wrong|arre|arey|oh|hmm|ok|okay|"
     r"sir|bhai|i\s+meant?|i\s+mean|my\s+bad|mistake)\b[\s,!:.-]*)*"
 )
 _FIELD = (
@@ -106,7 +106,7 @@ _E_NOT = compile_i(
 )
 _E_NOT2 = compile_i(_EDIT_LEAD + r"not\s+\d[^,]*?\s*,?\s*(?:but\s+|it\s+is\s+|make\s+it\s+)?(?P<v>\d.*)$")
 _E_ACTUALLY = compile_i(
-    r"^(?:actually|sorry|oops|correction|no|galti|i\s+meant?|my\s+bad|wait)[\s,!:.-]+(?:it\s+is\s+|it\s+was\s+|"
+    r"^(?:actually|sorry|oops|correction|no|galti|galat(?:\s+hai)?|wrong|i\s+meant?|my\s+bad|wait)[\s,!:.-]+(?:it\s+is\s+|it\s+was\s+|"
     r"make\s+it\s+|it\s+should\s+be\s+|should\s+be\s+|change\s+it\s+to\s+)?(?P<v>\d.*)$"
 )
 _E_ADD = compile_i(
@@ -128,7 +128,22 @@ _E_ADD2 = compile_i(r"^(?:also|plus|and\s+also)\s+(?:add\s+)?(?P<items>\d.+)$")
 _E_REMOVE = compile_i(
     r"^(?:remove|delete|take\s+out|drop)\s+(?:the\s+)?(?P<items>.+?)\s+(?:from)\s+(?:(?:the\s+|that\s+|this\s+|last\s+|"
     r"same\s+)*(?:invoice|bill|order)\b|(?:it|that|this)$)|"
-    rf"^{_HERE}\s+se\s+(?P<items2>.+?)\s+(?:hata|hatao|nikal|nikalo|nikaal)(?:\s+(?:do|dena|de|dijiye))?$"
+    rf"^{_HERE}\s+se\s+(?P<items2>.+?)\s+(?:hata|hatao|nikal|nikalo|nikaal)(?:\s+(?:do|dena|de|dijiye))?$|"
+    # a line named with no number: "remove the sand", "delete sand line", "sand hata do"
+    r"^(?:remove|delete|drop)\s+(?:the\s+)?(?P<items3>[a-z][a-z ]*?)(?:\s+(?:line|item|entry))?$|"
+    r"^(?P<items4>[a-z][a-z ]*?)\s+(?:hata|hatao|nikal|nikalo|nikaal)(?:\s+(?:do|dena|de|dijiye))?$"
+)
+#: what "remove X" names when X is no line of a bill
+_NOT_REMOVABLE = frozenset(
+    "it that this them all everything last one customer customers flow flows automation automations reminder "
+    "reminders invoice invoices bill bills payment payments stock product products number phone email gst "
+    "gstin address link".split()
+)
+# "add 18% GST", "apply gst 12%", "18% gst laga do": GST on the invoice just made (prepare has cut the rate
+# and "gst" out: what is left is the verb, if any)
+_E_GST = compile_i(
+    r"^(?:please\s+)?(?:add|apply|include|put|charge|also|plus|lagao|laga\s+do|lagado|laga|add\s+karo|"
+    r"add\s+kar\s+do|jodo|jod\s+do)?(?:\s*(?:to|on|in)\s+(?:it|that|this|the\s+(?:invoice|bill)))?$"
 )
 _E_REPLACE = compile_i(
     r"^(?:replace|swap|change)\s+(?P<old>[a-z][a-z ]*?)\s+(?:with|to|for|by)\s+(?P<new>[a-z][a-z ]*)$"
@@ -240,7 +255,7 @@ def _invoice_customer(p: Prepared, ctx: Context) -> NameSpan | None:
     toks = p.tokens
     lows = [t.low for t in toks]
     for k, w in enumerate(lows):
-        if w == "liye" and k >= 2 and lows[k - 1] in ("ke", "ki"):
+        if w in ("liye", "naam", "naame") and k >= 2 and lows[k - 1] in ("ke", "ki", "ka"):  # "Salim ke naam"
             span = name_backward(p, k - 1)
             if span:
                 return trim_to_known(span, p, ctx.customers)
@@ -250,8 +265,6 @@ def _invoice_customer(p: Prepared, ctx: Context) -> NameSpan | None:
     for k in inv_idx:
         j = k + 1
         while j < len(toks) and lows[j] in _AFTER_INVOICE_SKIP:
-            if lows[j] in ("banao", "bana", "do", "kar"):
-                break
             j += 1
         span = name_forward(p, j)
         if span:
@@ -291,14 +304,14 @@ def _segment_after(p: Prepared, span: NameSpan | None) -> str:
             a -= 1
         if a > 0 and toks[a - 1].low in ("for", "to"):
             a -= 1
-        while b < len(toks) and toks[b].low in ("ka", "ke", "ki", "'s", "liye", "ko"):
+        while b < len(toks) and toks[b].low in ("ka", "ke", "ki", "'s", "liye", "ko", "naam", "naame", "pe", "par"):
             b += 1
         cuts.append((a, b))
     text = _cut_tokens(p, cuts)
     text = _COMMAND.sub(" ", text)
     text = re.sub(
-        r"\b(?:sold|sell|gave|supplied|delivered|charge|please|kindly|with|also)\b", " ", text, flags=re.I
-    )
+        r"\b(?:sold|sell|gave|supplied|delivered|charge|please|kindly|with|also)\b|^\W*ek\b", " ", text, flags=re.I
+    )  # "ek invoice banao …": "ek" is "an", no item
     return text
 
 
@@ -517,11 +530,14 @@ def detect_edit(p: Prepared, ctx: Context) -> Understanding | None:
                 customer=title_name(cust) if cust else None,
                 invoice_number=p.invoice_number,
             )
+    if p.gst_rate is not None and _E_GST.search(low):
+        return result(p, "edit_invoice", 0.85, changes={"gst_rate": p.gst_rate}, gst_rate=p.gst_rate,
+                      invoice_number=p.invoice_number)
     m = _E_REMOVE.search(low)
     if m:
-        listed = m.group("items") or m.group("items2")
+        listed = m.group("items") or m.group("items2") or m.group("items3") or m.group("items4")
         names = [clean_product(c.split()) for c in re.split(r",|\band\b|\baur\b", listed)]
-        names = [n for n in names if n]
+        names = [n for n in names if n] if not set(listed.split()) & _NOT_REMOVABLE else []
         if names:
             return result(
                 p,

@@ -112,6 +112,10 @@ _VERB_ANCHORS = frozenset(
 )
 
 
+_WHO = frozenset({"who", "whom", "whose", "which", "kis", "kiska", "kiske", "kiski", "kaun", "kaunse", "kisne"})
+_GAVE = frozenset({"gaya", "gayi", "gaye", "gya", "gyi", "diya", "diye", "di", "dia"})
+
+
 def _amount(p: Prepared) -> Decimal | None:
     """The payment amount: a marked amount first, else the first number not followed by a unit."""
     m = re.search(rf"\brs\s*({_N})|({_N})\s*rs\b", p.low)
@@ -136,7 +140,8 @@ def _payer(p: Prepared, ctx: Context) -> NameSpan | None:
             if span:
                 return trim_to_known(span, p, ctx.customers)
     for k, t in enumerate(toks):
-        if t.low in _VERB_ANCHORS and k > 0:
+        gave = t.low == "de" and k + 1 < len(toks) and toks[k + 1].low in _GAVE  # "Lakshmi de gayi 500"
+        if (t.low in _VERB_ANCHORS or gave) and k > 0:
             span = name_backward(p, k)
             if span:
                 return trim_to_known(span, p, ctx.customers)
@@ -165,8 +170,11 @@ def _is_stock_receipt(p: Prepared) -> bool:
     for k, t in enumerate(toks):
         if t.is_num and k + 1 < len(toks):
             nxt = toks[k + 1].low
-            if find_method(" ".join(x.low for x in toks[k + 1 : k + 3])):
+            after = " ".join(x.low for x in toks[k + 1 : k + 3])
+            if find_method(after):
                 continue  # "2000 google pay se": the way it was paid, not goods
+            if _WEAK_PAY.match(after) or _STRONG_PAY.match(after):
+                continue  # "500 mil gaye": the verb, not goods
             if nxt in UNIT_ALIASES or (
                 toks[k + 1].is_word
                 and nxt not in NAME_STOP
@@ -189,8 +197,8 @@ def detect_unpaid(p: Prepared, ctx: Context) -> Understanding | None:
         return None  # "Mahesh paid 500 of his pending dues" records a payment
     span = customer_anywhere(p, ctx.customers, skip_first=True)
     customer = span.name if span else None
-    if customer and customer.lower() in ("me", "who", "everyone"):
-        customer = None
+    if customer and (customer.lower() in ("me", "everyone") or set(customer.lower().split()) <= _WHO):
+        customer = None  # "kis kis ka paisa baaki hai?": whose, not a customer called Kis Kis
     return result(p, "unpaid_query", 0.9, customer=customer, period=find_period(low))
 
 

@@ -92,3 +92,61 @@ def test_sending_an_existing_invoice_still_sends(text: str, customer: str) -> No
     u = understand(text, Context())
 
     assert (u.intent, u.customer) == ("send_invoice", customer)
+
+
+@pytest.mark.parametrize(
+    ("text", "customer", "amount"),
+    [
+        ("Lakshmi se 500 mil gaye", "Lakshmi", Decimal(500)),
+        ("Anand se 3000 mil gaye GPay pe", "Anand", Decimal(3000)),
+        ("Lakshmi de gayi 500 cash", "Lakshmi", Decimal(500)),
+        ("Rekha de gaya 2000", "Rekha", Decimal(2000)),
+    ],
+)
+def test_hinglish_payments(text: str, customer: str, amount: Decimal) -> None:
+    u = understand(text, Context())
+
+    assert (u.intent, u.customer, u.amount) == ("record_payment", customer, amount)
+
+
+@pytest.mark.parametrize("text", ["kis kis ka paisa baaki hai?", "kaun kaun baaki hai", "who owes me?"])
+def test_whose_dues_is_no_customer(text: str) -> None:
+    u = understand(text, Context())
+
+    assert (u.intent, u.customer) == ("unpaid_query", None)
+
+
+@pytest.mark.parametrize(
+    ("text", "changes"),
+    [
+        ("remove the sand", {"remove_items": ["sand"]}),
+        ("delete sand line", {"remove_items": ["sand"]}),
+        ("sand hata do", {"remove_items": ["sand"]}),
+        ("remove sand from the bill", {"remove_items": ["sand"]}),
+        ("add 18% GST", {"gst_rate": Decimal(18)}),
+        ("add gst 18%", {"gst_rate": Decimal(18)}),
+        ("add 18% gst to it", {"gst_rate": Decimal(18)}),
+        ("18% gst laga do", {"gst_rate": Decimal(18)}),
+        ("gst 12% lagao", {"gst_rate": Decimal(12)}),
+        ("galat hai, 4 bags karo", {"quantity": Decimal(4), "unit": "bag"}),
+        ("galat hai 12 bags", {"quantity": Decimal(12), "unit": "bag"}),
+    ],
+)
+def test_changes_to_the_invoice_just_made(text: str, changes: dict) -> None:  # type: ignore[type-arg]
+    u = understand(text, Context())
+
+    assert (u.intent, u.changes) == ("edit_invoice", changes)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("remove customer Mahesh", "unknown"),  # no line of a bill (and no way to delete customers by chat)
+        ("delete the flow", "delete_flow"),
+        ("remove 2 bags cement", "stock_remove"),
+        ("cement GST 18%", "set_product_tax"),
+        ("bill Mahesh 2 fans at 1800 with 18% gst", "create_invoice"),
+    ],
+)
+def test_what_is_no_invoice_edit(text: str, intent: str) -> None:
+    assert understand(text, Context()).intent == intent
