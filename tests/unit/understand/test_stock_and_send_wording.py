@@ -150,3 +150,23 @@ def test_changes_to_the_invoice_just_made(text: str, changes: dict) -> None:  # 
 )
 def test_what_is_no_invoice_edit(text: str, intent: str) -> None:
     assert understand(text, Context()).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "customer", "items"),
+    [
+        ("Salim ke naam bill 2 packet chai patti 150 each", "Salim",
+         [("chai patti", Decimal(2), "packet", Decimal(150))]),
+        ("Salim ke naam pe bill 3 kg dal at 110", "Salim", [("dal", Decimal(3), "kg", Decimal(110))]),
+        ("Ek invoice banao Salim ke naam, 2 packet chai patti 150 wala", "Salim",
+         [("chai patti", Decimal(2), "packet", Decimal(150))]),
+        ("ek bill banao Mahesh 5 bags cement 345", "Mahesh", [("cement", Decimal(5), "bag", Decimal(345))]),
+        ("Rohit ka invoice bana do: 6 bottles of phenyl at 90", "Rohit",
+         [("phenyl", Decimal(6), "bottle", Decimal(90))]),
+    ],
+)
+def test_hinglish_bills_name_their_customer(text: str, customer: str, items: list) -> None:  # type: ignore[type-arg]
+    u = understand(text, Context())
+
+    assert (u.intent, u.customer) == ("create_invoice", customer)
+    assert [(i.product, i.quantity, i.unit, i.unit_price) for i in u.items] == items
