@@ -5,7 +5,8 @@
   ``POST /api/workflow/execute`` as the original design asks.
 - Twilio's inbound webhook: `WEBHOOK_RATE_LIMIT` per sender (the ``From``
   number), counted after the signature check so a forger cannot use up a real
-  sender's allowance (`sender_wait`).
+  sender's allowance (`sender_wait`). A message over it is still stored
+  (Twilio does not retry a 429): it waits for the sweeper instead of a job.
 - An invoice's public PDF link: `PDF_RATE_LIMIT` per invoice, counted after
   the link's signature check (`pdf_wait`).
 

@@ -75,9 +75,6 @@ def inbound() -> Response:
     if not sid or not sender or not _SID.fullmatch(sid) or not _E164.fullmatch(sender):
         abort(400)
     wait = sender_wait(sender)
-    if wait is not None:
-        return Response("Too many messages from this sender; try again shortly.", 429,
-                        headers={"Retry-After": str(wait)}, mimetype="text/plain")
     media = []
     count = form.get("NumMedia", "0")
     for i in range(min(int(count) if count.isascii() and count.isdigit() and len(count) < 4 else 0, 10)):
@@ -92,6 +89,11 @@ def inbound() -> Response:
         msg, created = queries.store_inbound(s, sid=sid, peer=sender, body=_text(form.get("Body")),
                                              media=media, business_id=business_id)
         message_id = msg.id
+    if wait is not None:
+        # Over the sender's limit: kept all the same (Twilio does not retry a 429, and nothing acknowledged
+        # or refused may be lost), but not enqueued: the sweeper hands it on after its grace period.
+        return Response("Too many messages from this sender; kept, and handled shortly.", 429,
+                        headers={"Retry-After": str(wait)}, mimetype="text/plain")
     if created:
         enqueue_message(rt, message_id)
     return Response(EMPTY_TWIML, mimetype="application/xml")
