@@ -23,7 +23,8 @@ _GREET = compile_i(rf"^(?:{phrase_rx(GREET_PHRASES)})(?:\s+(?:{phrase_rx(GREET_P
 _HELP = compile_i(rf"^(?:{phrase_rx(HELP_PHRASES)}){_TAIL}$")
 _HELP_START = compile_i(
     r"^(?:how\s+(?:do|can|should|to)\s+(?:i|we|you)?\s*(?:use|start|make|create|add|record|send|set|do|work)\b|"
-    r"what\s+(?:all\s+)?(?:can|could)\s+(?:you|u|i)\s+(?:do|say|ask|type)\b|"
+    r"what\s+(?:all\s+)?(?:can|could)\s+(?:you|u|i)\s+(?:do|say|ask|type|help)\b|"
+    r"(?:tum|aap|ap)?\s*kya\s+kya\s+kar\s+(?:sakte|sakti|skte)\b|"
     r"(?:can|could)\s+you\s+help\b|help\s+(?:me\s+)?(?:with|on|please)\b|i\s+need\s+help\b|what\s+commands\b|"
     r"show\s+(?:me\s+)?(?:the\s+)?(?:help|menu|commands|examples)\b)"
 )

@@ -87,6 +87,7 @@ TYPOS: dict[str, str] = {
     "recived": "received",
     "receved": "received",
     "rcvd": "received",
+    "frm": "from",
     "recd": "received",
     "rcv": "received",
     "revd": "received",

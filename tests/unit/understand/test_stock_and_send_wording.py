@@ -170,3 +170,19 @@ def test_hinglish_bills_name_their_customer(text: str, customer: str, items: lis
 
     assert (u.intent, u.customer) == ("create_invoice", customer)
     assert [(i.product, i.quantity, i.unit, i.unit_price) for i in u.items] == items
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "customer", "amount"),
+    [
+        ("rcvd 2k frm Lakshmi", "record_payment", "Lakshmi", Decimal(2000)),
+        ("got 500 frm Rekha", "record_payment", "Rekha", Decimal(500)),
+        ("what all can you help me with?", "help", None, None),
+        ("kya kya kar sakte ho?", "help", None, None),
+        ("aap kya kya kar sakte ho", "help", None, None),
+    ],
+)
+def test_shorthand_and_help_wording(text: str, intent: str, customer: str | None, amount: Decimal | None) -> None:
+    u = understand(text, Context())
+
+    assert (u.intent, u.customer, u.amount) == (intent, customer, amount)
