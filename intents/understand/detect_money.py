@@ -18,7 +18,7 @@ from intents.understand.parties import (
 )
 from intents.understand.prepare import Prepared
 from intents.understand.schema import Context, Understanding
-from intents.understand.units import UNIT_ALIASES, UNIT_PATTERN
+from intents.understand.units import UNIT_ALIASES
 
 _N = r"\d+(?:\.\d+)?"
 _NEGATED_PAY = compile_i(
@@ -48,7 +48,6 @@ _OWNER_PAID = compile_i(
     r"^(?:i|we|maine|humne|hamne)\s+(?:have\s+|just\s+|already\s+)?(?:paid|pay|gave|sent|transferred|diye)\b|"
     r"^(?:maine|mene|humne|hamne)\b(?!.*\b(?:se|from)\b)"  # "maine 500 paytm kiye": the owner paid someone
 )
-_GOODS = re.compile(rf"\d\s*(?!l\b)(?:{UNIT_PATTERN})\b", re.IGNORECASE)  # a quantity of something (not "1.5l")
 _COLLECT = compile_i(
     r"\b(?:collect|collected|collection|collections|received|receive|receipts|got|came\s+in|come\s+in|came|"
     r"aaya|aaye|aayi|mila|mile|jama|payments?|vasooli|vasuli|recovery|recovered|money\s+in|inflow|cash\s+in|"
@@ -278,7 +277,7 @@ def detect_collections(p: Prepared, ctx: Context) -> Understanding | None:
         return None
     if re.search(r"\b(?:link|remind|reminder|send\s+(?:the\s+)?(?:invoice|bill))\b", low):
         return None
-    if _GOODS.search(low):
+    if _is_stock_receipt(p):
         return None  # "aaj 50 kg aloo aaya": goods came in, not money
     span = None
     for k, t in enumerate(p.tokens):
