@@ -130,19 +130,20 @@ _PRICE_DROP = compile_i(
     r"set|change|update|make|new|now|the|of|for|is|to|at|as|should|be|from|today|onwards|ka|ki|ke|kar|do|karo|"
     r"kardo|hai|per|a|an|each|rs|my|our|please|sell|selling|we|i|will|it|its|from\s+now|fix|actually|sorry|ok|okay|so|no|=|:)\b"
 )
+# What happened to goods, not what the owner did: "2 bags got damaged", "5 came broken", "got wet and spoiled".
+_LOSS_WORDS = (r"broke|broken|damaged|lost|stolen|expired|wasted|spoilt|spoiled|rotten|leaked|missing|kharab|"
+               r"toot|tut|toota|tute|tuti|chori")
+# Whoever supplied the goods: "returned 5 bags to the supplier" takes them out of stock.
+_TO_SUPPLIER = (r"to\s+(?:the\s+|my\s+)?(?:supplier|vendor|company|dealer|distributor|wholesaler|manufacturer|"
+                r"factory|seller)s?")
 _REMOVE = compile_i(
     r"\b(?:remove|removed|minus|reduce|reduced|deduct|deducted|subtract|subtracted|take\s+out|took\s+out|"
-    r"taken\s+out|broke|broken|break|breaks|damaged|damage|lost|stolen|expired|wasted|waste|spoilt|spoiled|"
-    r"rotten|sold|sell|used|consumed|returned\s+to|returned(?=.*\bto\s+(?:the\s+|my\s+)?(?:supplier|vendor|company|"
-    r"dealer|distributor|wholesaler|manufacturer|factory|seller)s?\b)|gave\s+away|given\s+away|nikal|nikalo|nikala|nikal\s+do|"
-    r"hatao|hata\s+do|kam\s+karo|kam\s+kar\s+do|toot|tut|toota|tute|tuti|kharab|bech|becha|beche|bechi|bik|"
-    r"bika|bike|decrease|decreased|write\s+off|written\s+off|writeoff|leak|leaked|missing|chori|less|out)\b"
+    rf"taken\s+out|break|breaks|damage|waste|{_LOSS_WORDS}|"
+    rf"sold|sell|used|consumed|returned\s+to|returned(?=.*\b{_TO_SUPPLIER}\b)|gave\s+away|given\s+away|nikal|nikalo|"
+    r"nikala|nikal\s+do|hatao|hata\s+do|kam\s+karo|kam\s+kar\s+do|bech|becha|beche|bechi|bik|"
+    r"bika|bike|decrease|decreased|write\s+off|written\s+off|writeoff|leak|less|out)\b"
 )
-# What happened to goods, not what the owner did: "2 bags got damaged", "5 came broken", "got wet and spoiled".
-_LOSS = compile_i(
-    r"\b(?:broke|broken|damaged|lost|stolen|expired|wasted|spoilt|spoiled|rotten|leaked|missing|kharab|"
-    r"toot|tut|toota|tute|tuti|chori)\b"
-)
+_LOSS = compile_i(rf"\b(?:{_LOSS_WORDS})\b")
 _ARRIVAL_ONLY = compile_i(r"got|came|come")
 _ADD = compile_i(
     r"\b(?:add|added|adding|restock|restocked|stock\s+in|stocked|received|receive|got|bought|buy|purchased|"
@@ -154,7 +155,7 @@ _STOCK_CMD_DROP = compile_i(
     r"\b(?:to|into|in|from)\s+(?:my\s+|the\s+|our\s+)?(?:stock|inventory|godown|shop|store|warehouse)\b|"
     r"\b(?:new\s+stock|stock\s+in|fresh\s+stock|top\s+up|take\s+out|took\s+out|taken\s+out|gave\s+away|"
     r"given\s+away|write\s+off|written\s+off|returned\s+to\s+\w+|"
-    r"to\s+(?:the\s+|my\s+)?(?:supplier|vendor|company|dealer|distributor|wholesaler|manufacturer|factory|seller)s?|"
+    rf"{_TO_SUPPLIER}|"
     r"daal\s+do|dal\s+do|daal\s+de|nikal\s+do|"
     r"hata\s+do|kam\s+karo|kam\s+kar\s+do|aa\s+gaya|aa\s+gaye|le\s+liya|jod\s+do|ho\s+gaye|ho\s+gaya|"
     r"ho\s+gayi)\b|\bfrom\s+[a-z]+(?:\s+[a-z]+)?\s*$|\bby\b|\bstock\s*:|\binventory\s*:"
