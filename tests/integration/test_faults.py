@@ -662,6 +662,19 @@ def test_a_message_left_by_a_killed_worker_is_handled_before_the_senders_later_o
     assert by_sid[sids[0]].processed_at <= by_sid[sids[1]].claimed_at
 
 
+def _owner_messages(rt: Any, *messages: dict[str, Any]) -> list[int]:
+    """OWNER's business and its inbound messages saying ``BODY`` (columns as given), their ids in order."""
+    with rt.db.session() as s:
+        biz = Business(phone=OWNER)
+        s.add(biz)
+        s.flush()
+        rows = [Message(direction="in", sid=new_sid(), peer=OWNER, body=BODY, business_id=biz.id, **m)
+                for m in messages]
+        s.add_all(rows)
+        s.flush()
+        return [r.id for r in rows]
+
+
 def test_a_message_whose_worker_died_three_times_is_given_up_with_one_reply(make_app) -> None:  # type: ignore[no-untyped-def]
     """A message that took its worker down on every attempt is not tried a fourth time: it ends
     failed and the owner is told once that nothing was changed."""
@@ -672,19 +685,9 @@ def test_a_message_whose_worker_died_three_times_is_given_up_with_one_reply(make
 
     app = make_app()
     rt = app.extensions["munshi"]
-    with rt.db.session() as s:
-        biz = Business(phone=OWNER)
-        s.add(biz)
-        s.flush()
-        msg = Message(direction="in", sid=new_sid(), peer=OWNER, body=BODY, status="processing",
-                      business_id=biz.id, attempts=MAX_ATTEMPTS, claimed_at=utcnow() - timedelta(minutes=11))
-        s.add(msg)
-        s.flush()
-        later = Message(direction="in", sid=new_sid(), peer=OWNER, body=BODY, status="pending",
-                        business_id=biz.id)
-        s.add(later)
-        s.flush()
-        given_up, next_id = msg.id, later.id
+    given_up, next_id = _owner_messages(
+        rt, {"status": "processing", "attempts": MAX_ATTEMPTS, "claimed_at": utcnow() - timedelta(minutes=11)},
+        {"status": "pending"})
     assert process_sender(rt, next_id) == 2
     seen = Handled.read(rt.db)
     rows = {r.id: r for r in seen.inbound}
@@ -707,17 +710,8 @@ def test_a_message_still_in_a_live_workers_hands_holds_back_the_senders_later_on
 
     app = make_app()
     rt = app.extensions["munshi"]
-    with rt.db.session() as s:
-        biz = Business(phone=OWNER)
-        s.add(biz)
-        s.flush()
-        busy = Message(direction="in", sid=new_sid(), peer=OWNER, body=BODY, status="processing",
-                       business_id=biz.id, attempts=1, claimed_at=utcnow())
-        later = Message(direction="in", sid=new_sid(), peer=OWNER, body=BODY, status="pending",
-                        business_id=biz.id)
-        s.add_all([busy, later])
-        s.flush()
-        later_id = later.id
+    _, later_id = _owner_messages(rt, {"status": "processing", "attempts": 1, "claimed_at": utcnow()},
+                                  {"status": "pending"})
     assert process_sender(rt, later_id) == 0
     seen = Handled.read(rt.db)
     assert [(r.status, r.attempts) for r in seen.inbound] == [("processing", 1), ("pending", 0)]
